@@ -1,0 +1,181 @@
+"""``compile``, ``grad``, ``value_and_grad``: trace once per signature, then call one kernel.
+
+A signature is the shapes and dtypes of the arguments.  Arguments may be
+Tensors, NumPy arrays or Python numbers; results are Tensors in fresh arrays.
+
+Example:
+    >>> import symgrad as sg
+    >>> f = sg.grad(lambda a, b: (3*a**3 - b**2).sum(), argnums=(0, 1))
+    >>> f(sg.tensor([2., 3.]), sg.tensor([6., 4.]))
+    (tensor([36., 81.]), tensor([-12.,  -8.]))
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy
+
+from symgrad import autodiff, ir, kernels, passes
+from symgrad.dtypes import canonical, is_floating
+from symgrad.errors import GradError, shape_str
+from symgrad.tensor import Tensor
+from symgrad.trace import Traced, argument_names, pack, trace
+
+
+def to_array(value: Any) -> np.ndarray:
+    """An argument as an array of a supported dtype (Tensors are not copied)."""
+    if isinstance(value, Tensor):
+        return value.numpy()
+    array = np.asarray(value)
+    dtype = canonical(array.dtype)
+    return array if array.dtype == dtype else array.astype(dtype)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One compiled signature: the kernel, the captured tensors it reads, its outputs."""
+
+    kernel: kernels.Kernel
+    captured: tuple[Tensor, ...]
+    outputs: tuple[tuple[tuple[int, ...], np.dtype], ...]
+    pack: Callable[[list[Tensor]], Any]
+
+    def run(self, arrays: Sequence[np.ndarray]) -> Any:
+        outs = [np.empty(shape, dtype) for shape, dtype in self.outputs]
+        self.kernel.call(*arrays, *[t._value for t in self.captured], *outs)
+        return self.pack([Tensor(o) for o in outs])
+
+
+class CompiledFunction:
+    """A function compiled to one kernel per argument signature.
+
+    ``mode`` is ``"value"``, ``"grad"`` or ``"value_and_grad"``.
+    """
+
+    def __init__(self, fn: Callable, mode: str = "value", argnums: int | Sequence[int] = 0):
+        self.fn = fn
+        self.mode = mode
+        self.argnums = argnums
+        self._entries: dict[tuple, Entry] = {}
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args: Any) -> Any:
+        arrays = [to_array(a) for a in args]
+        signature = tuple((a.shape, a.dtype) for a in arrays)
+        entry = self._entries.get(signature)
+        if entry is None:
+            entry = self._entries[signature] = self._build(signature)
+        return entry.run(arrays)
+
+    def _signature(self, args: Sequence[Any]) -> tuple:
+        return tuple((a.shape, a.dtype) for a in map(to_array, args))
+
+    def _entry(self, args: Sequence[Any]) -> Entry:
+        signature = self._signature(args)
+        if signature not in self._entries:
+            self._entries[signature] = self._build(signature)
+        return self._entries[signature]
+
+    def source(self, *args: Any) -> str:
+        """The generated Numba source for these arguments' signature."""
+        return self._entry(args).kernel.source
+
+    def graph(self, *args: Any) -> str:
+        """The optimized IR (forward and gradients) for these arguments' signature, printed."""
+        return self._entry(args).kernel.pretty()
+
+    def trace_count(self) -> int:
+        """How many signatures have been traced and compiled."""
+        return len(self._entries)
+
+    def _grad_positions(self, count: int) -> tuple[int, ...]:
+        nums = (self.argnums,) if isinstance(self.argnums, int) else tuple(self.argnums)
+        for n in nums:
+            if not -count <= n < count:
+                raise GradError(f"argnums {self.argnums} is out of range for {count} arguments")
+        return tuple(n % count for n in nums)
+
+    def _build(self, signature: tuple) -> Entry:
+        names = argument_names(self.fn, len(signature))
+        if self.mode == "value":
+            traced = trace(self.fn, signature, names)
+            graph, structure = traced.graph, traced.structure
+            packer = functools.partial(pack, structure=structure)
+        else:
+            positions = self._grad_positions(len(signature))
+            wants = [i in positions for i in range(len(signature))]
+            traced = trace(self.fn, signature, names, requires_grad=wants)
+            graph = self._gradient_graph(traced, positions)
+            packer = self._grad_packer()
+        kernel = kernels.build(graph, ["write"] * len(graph.outputs), traced.input_names)
+        outputs = tuple((v.shape, v.dtype) for v in kernel.graph.outputs)
+        return Entry(kernel, tuple(traced.captured), outputs, packer)
+
+    def _gradient_graph(self, traced: Traced, positions: tuple[int, ...]) -> ir.Graph:
+        if traced.structure != "single":
+            raise GradError("grad needs a function that returns one scalar tensor")
+        forward = passes.fuse_elementwise(traced.graph)
+        out = forward.outputs[0]
+        if out.shape != () or not is_floating(out.dtype):
+            raise GradError(
+                f"grad needs a scalar float output, got shape {shape_str(out.shape)} and dtype "
+                f"{out.dtype}; reduce it first (e.g. .sum()) or use backward(gradient=...)"
+            )
+        for i in positions:
+            if not is_floating(forward.inputs[i].dtype):
+                raise GradError(
+                    f"argument {traced.input_names[i]!r} has dtype {forward.inputs[i].dtype}; "
+                    "gradients need float32/float64 arguments"
+                )
+        one = ir.elementwise(sympy.Integer(1), [], shape=(), dtype=out.dtype)
+        wrt = [forward.inputs[i] for i in positions]
+        grads = autodiff.vjp([out], [one], wrt)
+        grads = [
+            g
+            if g is not None
+            else ir.elementwise(sympy.Integer(0), [], shape=v.shape, dtype=v.dtype)
+            for g, v in zip(grads, wrt, strict=True)
+        ]
+        outputs = ([out] if self.mode == "value_and_grad" else []) + grads
+        return ir.Graph(forward.inputs, outputs)
+
+    def _grad_packer(self) -> Callable[[list[Tensor]], Any]:
+        single = isinstance(self.argnums, int)
+
+        def packer(values: list[Tensor]) -> Any:
+            if self.mode == "value_and_grad":
+                value, grads = values[0], values[1:]
+                return value, (grads[0] if single else tuple(grads))
+            return values[0] if single else tuple(values)
+
+        return packer
+
+
+def compile(fn: Callable | None = None) -> CompiledFunction:
+    """Compile ``fn`` into one fused kernel per argument signature (bare or called).
+
+    >>> import symgrad as sg
+    >>> @sg.compile
+    ... def f(a, b):
+    ...     return 3*a**3 - b**2
+    >>> f(sg.tensor([2., 3.]), sg.tensor([6., 4.]))
+    tensor([-12.,  65.])
+    """
+    if fn is None:
+        return compile
+    return CompiledFunction(fn, "value")
+
+
+def grad(fn: Callable, argnums: int | Sequence[int] = 0) -> CompiledFunction:
+    """The compiled gradient of scalar-valued ``fn`` with respect to ``argnums`` (int or tuple)."""
+    return CompiledFunction(fn, "grad", argnums)
+
+
+def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> CompiledFunction:
+    """Like :func:`grad` but returns ``(value, gradient)`` from one kernel."""
+    return CompiledFunction(fn, "value_and_grad", argnums)

@@ -1,0 +1,128 @@
+"""The elementwise ops: one table row each, with NumPy evaluation and SymPy form.
+
+The SymPy form is the op's definition: its derivative, the fused kernel code
+and the printed formulas all come from it.  Kinks follow PyTorch: the
+derivative of ``relu`` and ``abs`` at 0 is 0, ``maximum``/``minimum`` split the
+gradient evenly at ties.
+
+Example:
+    >>> OPS["mul"].sympy(arg(0), 3)
+    3*_0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from symgrad.ir import arg
+from symgrad.ops.functions import sigmoid
+
+_ = arg  # re-exported for the doctest
+
+
+@dataclass(frozen=True)
+class ElementwiseOp:
+    """One elementwise op: its NumPy evaluation and its SymPy expression builder."""
+
+    name: str
+    numpy: Callable[..., np.ndarray]
+    sympy: Callable[..., sympy.Expr]
+    differentiable: bool = True
+    kind: str = "same"  # result dtype: "same" (promoted), "float" (ints become float64), "bool"
+
+
+def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(np.zeros((), x.dtype), -x))
+
+
+def _relu(x):
+    return sympy.Piecewise((x, x > 0), (0, True))
+
+
+def _maximum(a, b):
+    return sympy.Piecewise((a, a > b), (b, a < b), ((a + b) / 2, True))
+
+
+def _minimum(a, b):
+    return sympy.Piecewise((a, a < b), (b, a > b), ((a + b) / 2, True))
+
+
+def _where(cond, a, b):
+    return sympy.Piecewise((a, sympy.Ne(cond, 0)), (b, True))
+
+
+def _errstate(fn):
+    def wrapped(*args):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return fn(*args)
+
+    return wrapped
+
+
+_ROWS = [
+    ElementwiseOp("add", np.add, lambda a, b: a + b),
+    ElementwiseOp("sub", np.subtract, lambda a, b: a - b),
+    ElementwiseOp("mul", np.multiply, lambda a, b: a * b),
+    ElementwiseOp("div", _errstate(np.true_divide), lambda a, b: a / b, kind="float"),
+    ElementwiseOp("pow", _errstate(np.power), lambda a, b: a**b),
+    ElementwiseOp("neg", np.negative, lambda a: -a),
+    ElementwiseOp("exp", _errstate(np.exp), sympy.exp, kind="float"),
+    ElementwiseOp("log", _errstate(np.log), sympy.log, kind="float"),
+    ElementwiseOp("sqrt", _errstate(np.sqrt), sympy.sqrt, kind="float"),
+    ElementwiseOp("abs", np.abs, sympy.Abs),
+    ElementwiseOp("sin", np.sin, sympy.sin, kind="float"),
+    ElementwiseOp("cos", np.cos, sympy.cos, kind="float"),
+    ElementwiseOp("tanh", np.tanh, sympy.tanh, kind="float"),
+    ElementwiseOp("sigmoid", _stable_sigmoid, sigmoid, kind="float"),
+    ElementwiseOp("relu", lambda x: np.maximum(x, 0), _relu),
+    ElementwiseOp("maximum", np.maximum, _maximum),
+    ElementwiseOp("minimum", np.minimum, _minimum),
+    ElementwiseOp("where", np.where, _where),
+    ElementwiseOp("lt", np.less, lambda a, b: a < b, differentiable=False, kind="bool"),
+    ElementwiseOp("le", np.less_equal, lambda a, b: a <= b, differentiable=False, kind="bool"),
+    ElementwiseOp("gt", np.greater, lambda a, b: a > b, differentiable=False, kind="bool"),
+    ElementwiseOp("ge", np.greater_equal, lambda a, b: a >= b, differentiable=False, kind="bool"),
+    ElementwiseOp("eq", np.equal, sympy.Eq, differentiable=False, kind="bool"),
+    ElementwiseOp("ne", np.not_equal, sympy.Ne, differentiable=False, kind="bool"),
+]
+
+OPS: dict[str, ElementwiseOp] = {row.name: row for row in _ROWS}
+
+
+def constant(value: object) -> sympy.Expr:
+    """A Python number as a SymPy constant; integral floats become Integers (``2.0`` → ``2``)."""
+    if isinstance(value, bool | np.bool_):
+        return sympy.Integer(int(value))
+    if isinstance(value, int | np.integer):
+        return sympy.Integer(int(value))
+    number = float(value)
+    if number.is_integer() and abs(number) < 2**53:
+        return sympy.Integer(int(number))
+    return sympy.Float(number)
+
+
+_TEMPLATES: dict[tuple, sympy.Expr] = {}
+
+
+def template(op: ElementwiseOp, constants: tuple) -> sympy.Expr:
+    """The op's expression over placeholders, with Python-number operands baked in.
+
+    ``constants`` has one entry per operand: ``None`` for a tensor (its
+    placeholder is the next ``_i``) or the Python number itself.
+    """
+    key = (op.name, tuple((type(c), c) for c in constants))
+    expr = _TEMPLATES.get(key)
+    if expr is None:
+        operands, i = [], 0
+        for c in constants:
+            if c is None:
+                operands.append(arg(i))
+                i += 1
+            else:
+                operands.append(constant(c))
+        expr = _TEMPLATES[key] = sympy.sympify(op.sympy(*operands))
+    return expr

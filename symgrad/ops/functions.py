@@ -1,0 +1,30 @@
+"""SymPy functions symgrad needs beyond SymPy's own, with derivatives in terms of themselves.
+
+Example:
+    >>> import sympy
+    >>> x = sympy.Symbol('x', real=True)
+    >>> sympy.diff(sigmoid(x), x)
+    (1 - sigmoid(x))*sigmoid(x)
+"""
+
+from __future__ import annotations
+
+import sympy
+
+
+class sigmoid(sympy.Function):
+    """The logistic function ``1 / (1 + exp(-x))``; its derivative is ``s * (1 - s)``."""
+
+    is_real = True
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return 1 / (1 + sympy.exp(-x))
+        return None
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + sympy.exp(-x))

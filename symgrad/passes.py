@@ -1,0 +1,103 @@
+"""Graph rewrites: elementwise fusion, common-subexpression elimination, dead-code elimination.
+
+Passes rewrite a graph they own in place (clone a graph first with
+:meth:`symgrad.ir.Graph.clone`) and return the rebuilt graph.  Constants fold
+as a side effect of fusion: a node with no inputs is cheap, so it is inlined
+into its consumers, where SymPy evaluates the arithmetic.
+
+Example:
+    >>> import numpy as np, sympy
+    >>> from symgrad import ir
+    >>> a, b = ir.Var((2,), np.dtype('float64')), ir.Var((2,), np.dtype('float64'))
+    >>> cube = ir.elementwise(ir.arg(0) ** 3, [a])
+    >>> q = ir.elementwise(3 * ir.arg(0) - ir.arg(1) ** 2, [cube, b])
+    >>> print(optimize(ir.Graph([a, b], [q])).pretty(["a", "b"]))
+    { lambda a:f64[2] b:f64[2] .
+      let t0:f64[2] = 3*a**3 - b**2
+      in (t0) }
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import sympy
+
+from symgrad import ir
+
+
+def is_cheap(expr: sympy.Expr) -> bool:
+    """True for rational arithmetic (``+ - *`` and integer powers): safe to inline anywhere.
+
+    Inlining only cheap producers keeps each node to one nonlinear function, so
+    its derivative can be written in terms of its own output.
+    """
+    for sub in sympy.preorder_traversal(expr):
+        if sub.is_Symbol or sub.is_Number or sub.is_Add or sub.is_Mul:
+            continue
+        if sub.is_Pow and sub.exp.is_Integer:
+            continue
+        return False
+    return True
+
+
+def fuse_elementwise(graph: ir.Graph) -> ir.Graph:
+    """Inline cheap elementwise nodes into their elementwise consumers.
+
+    A constant or a plain copy (broadcast) is inlined into every consumer; other
+    cheap nodes only into a sole consumer, so no work is duplicated.
+    """
+    protected = {id(v) for v in graph.inputs} | {id(v) for v in graph.outputs}
+    consumers: Counter[int] = Counter()
+    for node in graph.nodes:
+        consumers.update({id(v) for v in node.inputs})
+
+    for node in graph.nodes:
+        if node.op != "elementwise":
+            continue
+        new_inputs: list[ir.Var] = []
+
+        def ref(var: ir.Var, new_inputs=new_inputs) -> sympy.Symbol:
+            for k, seen in enumerate(new_inputs):
+                if seen is var:
+                    return ir.arg(k)
+            new_inputs.append(var)
+            return ir.arg(len(new_inputs) - 1)
+
+        mapping = {}
+        for i, var in enumerate(node.inputs):
+            producer = var.producer
+            if (
+                producer is not None
+                and producer.op == "elementwise"
+                and id(var) not in protected
+                and (producer.expr.is_Atom or (consumers[id(var)] == 1 and is_cheap(producer.expr)))
+            ):
+                inner = {ir.arg(j): ref(v) for j, v in enumerate(producer.inputs)}
+                mapping[ir.arg(i)] = producer.expr.xreplace(inner)
+            else:
+                mapping[ir.arg(i)] = ref(var)
+        node.expr = node.expr.xreplace(mapping)
+        node.inputs = tuple(new_inputs)
+        node._key = None
+    return graph.rebuild()
+
+
+def eliminate_common(graph: ir.Graph) -> ir.Graph:
+    """Merge nodes with the same structure and the same inputs (hash-consing)."""
+    representative: dict[int, ir.Var] = {}
+    table: dict[tuple, ir.Var] = {}
+    for node in graph.nodes:
+        node.inputs = tuple(representative.get(id(v), v) for v in node.inputs)
+        node._key = None
+        signature = (node.key, tuple(id(v) for v in node.inputs))
+        first = table.setdefault(signature, node.output)
+        if first is not node.output:
+            representative[id(node.output)] = first
+    graph.outputs = [representative.get(id(v), v) for v in graph.outputs]
+    return graph.rebuild()
+
+
+def optimize(graph: ir.Graph) -> ir.Graph:
+    """Fusion, then CSE; dead nodes drop out as each pass rebuilds the graph."""
+    return eliminate_common(fuse_elementwise(graph))
