@@ -27,6 +27,8 @@ def normalize_dims(dim: int | Iterable[int] | None, shape: tuple[int, ...], op: 
     ndim = len(shape)
     if dim is None:
         return tuple(range(ndim))
+    if ndim == 0 and dim in (0, -1, (), (0,), (-1,)):
+        return ()  # a 0-d tensor has one element: reducing over "its" dim is a no-op
     dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
     out = []
     for d in dims:
