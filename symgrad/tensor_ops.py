@@ -45,8 +45,10 @@ def as_tensor(value: object) -> Tensor:
 
 
 def _make(value, var, requires_grad, shape, dtype) -> Tensor:
-    if value is not None and value.dtype != dtype:
-        value = value.astype(dtype)
+    if value is not None:
+        value = np.asarray(value)  # NumPy returns scalars for 0-d results
+        if value.dtype != dtype:
+            value = value.astype(dtype)
     if var is not None and var.producer is not None:
         var.value = value
     return Tensor(value, requires_grad, var=var, shape=shape, dtype=dtype)
