@@ -3,7 +3,7 @@
 dQ/da = 9a², dQ/db = -2b, float64, N = 1e3 and 1e6, all contenders timed in one process
 (interleaved, median of repeats) against a hand-written fused Numba loop, the reference.
 
-Run:  python benchmarks/seed.py            (full run, about a minute)
+Run:  python benchmarks/seed.py            (full run, about 1.5 minutes)
       python benchmarks/seed.py --quick    (smoke run, fewer repeats, under ~30 s)
 """
 
@@ -160,7 +160,8 @@ def main() -> None:
     print("torch.set_num_threads(1); numba loops and NumPy are single-threaded too.")
     print("Reference: @numba.njit fused loop; 'fresh' allocates ga, gb with np.empty in the")
     print("Python wrapper per call (like symgrad compiled), 'prealloc' reuses buffers.")
-    print("Eager/NumPy contenders also materialize Q; compiled/reference only sum(Q).\n")
+    print("Eager/NumPy contenders also materialize Q; compiled/reference only sum(Q).")
+    print("NumPy's a**3 is np.power (no fast path for exponent 3, unlike a*a*a).\n")
     print("| contender | variant | N | median µs | × ref (fresh) | × ref (prealloc) |")
     print("|---|---|---:|---:|---:|---:|")
     results = {}

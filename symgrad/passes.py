@@ -99,5 +99,8 @@ def eliminate_common(graph: ir.Graph) -> ir.Graph:
 
 
 def optimize(graph: ir.Graph) -> ir.Graph:
-    """Fusion, then CSE; dead nodes drop out as each pass rebuilds the graph."""
-    return eliminate_common(fuse_elementwise(graph))
+    """CSE, fusion, CSE again; dead nodes drop out as each pass rebuilds the graph.
+
+    The first CSE merges repeated work so that fusion sees its true consumers.
+    """
+    return eliminate_common(fuse_elementwise(eliminate_common(graph)))

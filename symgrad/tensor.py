@@ -118,10 +118,12 @@ class Tensor:
         return self._concrete("tolist()").tolist()
 
     def __float__(self) -> float:
-        return float(self._concrete("float()"))
+        self._concrete("float()")
+        return float(self.item())
 
     def __int__(self) -> int:
-        return int(self._concrete("int()"))
+        self._concrete("int()")
+        return int(self.item())
 
     def __bool__(self) -> bool:
         if self._value is None:

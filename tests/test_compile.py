@@ -1,0 +1,102 @@
+"""Compiled mode: signatures, argument kinds, captured tensors, source/graph, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symgrad as sg
+
+
+def test_compile_bare_and_called():
+    @sg.compile
+    def f(a, b):
+        return 3 * a**3 - b**2
+
+    g = sg.compile()(lambda a, b: 3 * a**3 - b**2)
+    a, b = np.array([2.0, 3.0]), np.array([6.0, 4.0])
+    assert f(a, b).numpy().tolist() == [-12.0, 65.0]
+    assert g(a, b).numpy().tolist() == [-12.0, 65.0]
+
+
+def test_traces_once_per_signature():
+    calls = []
+
+    @sg.compile
+    def f(x):
+        calls.append(1)
+        return x * 2
+
+    f(np.ones(3))
+    f(np.zeros(3))
+    f(sg.ones(3))
+    assert f.trace_count() == 1 and len(calls) == 1
+    f(np.ones(4))
+    f(np.ones(3, np.float32))
+    assert f.trace_count() == 3
+
+
+def test_accepts_tensors_arrays_and_python_scalars():
+    f = sg.compile(lambda x, s: x * s + 1)
+    out = f(sg.tensor([1.0, 2.0]), 3.0)
+    assert isinstance(out, sg.Tensor)
+    assert out.numpy().tolist() == [4.0, 7.0]
+    assert f([1.0, 2.0], 2).numpy().tolist() == [3.0, 5.0]
+
+
+def test_returns_tuples_and_lists():
+    f = sg.compile(lambda x: (x + 1, x.sum()))
+    first, total = f(np.array([1.0, 2.0]))
+    assert first.numpy().tolist() == [2.0, 3.0] and total.item() == 3.0
+    assert isinstance(sg.compile(lambda x: [x, x])(np.ones(1)), list)
+
+
+def test_closed_over_tensor_is_read_at_call_time():
+    w = sg.tensor([1.0, 2.0])
+    f = sg.compile(lambda x: x * w)
+    assert f(np.ones(2)).numpy().tolist() == [1.0, 2.0]
+    w.numpy()[:] = [5.0, 6.0]
+    assert f(np.ones(2)).numpy().tolist() == [5.0, 6.0]
+
+
+def test_grad_argnums_int_and_tuple():
+    f = lambda a, b: (a * b).sum()  # noqa: E731
+    a, b = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    assert sg.grad(f)(a, b).numpy().tolist() == [3.0, 4.0]
+    assert sg.grad(f, argnums=1)(a, b).numpy().tolist() == [1.0, 2.0]
+    ga, gb = sg.grad(f, argnums=(0, 1))(a, b)
+    assert gb.numpy().tolist() == [1.0, 2.0]
+    value, (ga, gb) = sg.value_and_grad(f, argnums=(0, 1))(a, b)
+    assert value.item() == 11.0 and ga.numpy().tolist() == [3.0, 4.0]
+
+
+def test_source_and_graph_are_readable():
+    f = sg.grad(lambda a, b: (3 * a**3 - b**2).sum(), argnums=(0, 1))
+    source = f.source(np.ones(5), np.ones(5))
+    assert "@njit(cache=True" in source
+    assert "# t0 = 9*a**2" in source
+    code = [line for line in source.split("def kernel")[1].splitlines() if "#" not in line]
+    assert not any("**" in line for line in code)  # integer powers became products
+    graph = f.graph(np.ones(5), np.ones(5))
+    assert graph.startswith("{ lambda a:f64[5] b:f64[5] .")
+    assert "9*a**2" in graph
+
+
+def test_control_flow_on_traced_value_raises_trace_error():
+    def f(x):
+        if x.sum() > 0:
+            return x
+        return -x
+
+    with pytest.raises(sg.errors.TraceError, match=r"sg\.where"):
+        sg.compile(f)(np.ones(2))
+
+
+def test_grad_needs_scalar_output():
+    with pytest.raises(sg.errors.GradError, match=r"shape \(3,\)"):
+        sg.grad(lambda x: x * 2)(np.ones(3))
+
+
+def test_grad_of_integer_argument_is_refused():
+    with pytest.raises(sg.errors.GradError, match="int64"):
+        sg.grad(lambda x, n: (x * n).sum(), argnums=1)(np.ones(2), np.array([1, 2]))
