@@ -21,14 +21,17 @@ import numpy as np
 import sympy
 
 from symgrad import autodiff, ir, kernels, passes
-from symgrad.dtypes import canonical, is_floating
+from symgrad.dtypes import SUPPORTED, canonical, is_floating
 from symgrad.errors import GradError, shape_str
+from symgrad.runner import make_runner, pack_expression
 from symgrad.tensor import Tensor
-from symgrad.trace import Traced, argument_names, pack, trace
+from symgrad.trace import Traced, argument_names, trace
+
+_SUPPORTED = frozenset(SUPPORTED)
 
 
 def to_array(value: Any) -> np.ndarray:
-    """An argument as an array of a supported dtype (Tensors are not copied)."""
+    """An argument as an array of a supported dtype (Tensors and arrays are not copied)."""
     if isinstance(value, Tensor):
         return value.numpy()
     array = np.asarray(value)
@@ -36,19 +39,24 @@ def to_array(value: Any) -> np.ndarray:
     return array if array.dtype == dtype else array.astype(dtype)
 
 
+def arrays_and_signature(args: Sequence[Any]) -> tuple[list[np.ndarray], tuple]:
+    """The arguments as arrays, and their signature: shapes and dtypes, flattened."""
+    arrays, signature = [], []
+    for value in args:
+        if type(value) is not np.ndarray or value.dtype not in _SUPPORTED:
+            value = to_array(value)
+        arrays.append(value)
+        signature.append(value.shape)
+        signature.append(value.dtype)
+    return arrays, tuple(signature)
+
+
 @dataclass(frozen=True)
 class Entry:
-    """One compiled signature: the kernel, the captured tensors it reads, its outputs."""
+    """One compiled signature: its kernel and the runner that calls it."""
 
     kernel: kernels.Kernel
-    captured: tuple[Tensor, ...]
-    outputs: tuple[tuple[tuple[int, ...], np.dtype], ...]
-    pack: Callable[[list[Tensor]], Any]
-
-    def run(self, arrays: Sequence[np.ndarray]) -> Any:
-        outs = [np.empty(shape, dtype) for shape, dtype in self.outputs]
-        self.kernel.call(*arrays, *[t._value for t in self.captured], *outs)
-        return self.pack([Tensor(o) for o in outs])
+    run: Callable[..., Any]
 
 
 class CompiledFunction:
@@ -65,21 +73,19 @@ class CompiledFunction:
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any) -> Any:
-        arrays = [to_array(a) for a in args]
-        signature = tuple((a.shape, a.dtype) for a in arrays)
+        arrays, signature = arrays_and_signature(args)
         entry = self._entries.get(signature)
         if entry is None:
-            entry = self._entries[signature] = self._build(signature)
-        return entry.run(arrays)
-
-    def _signature(self, args: Sequence[Any]) -> tuple:
-        return tuple((a.shape, a.dtype) for a in map(to_array, args))
+            entry = self._entry(args)
+        return entry.run(*arrays)
 
     def _entry(self, args: Sequence[Any]) -> Entry:
-        signature = self._signature(args)
-        if signature not in self._entries:
-            self._entries[signature] = self._build(signature)
-        return self._entries[signature]
+        arrays, signature = arrays_and_signature(args)
+        entry = self._entries.get(signature)
+        if entry is None:
+            specs = [(a.shape, a.dtype) for a in arrays]
+            entry = self._entries[signature] = self._build(specs)
+        return entry
 
     def source(self, *args: Any) -> str:
         """The generated Numba source for these arguments' signature."""
@@ -100,21 +106,20 @@ class CompiledFunction:
                 raise GradError(f"argnums {self.argnums} is out of range for {count} arguments")
         return tuple(n % count for n in nums)
 
-    def _build(self, signature: tuple) -> Entry:
-        names = argument_names(self.fn, len(signature))
+    def _build(self, specs: list[tuple]) -> Entry:
+        names = argument_names(self.fn, len(specs))
         if self.mode == "value":
-            traced = trace(self.fn, signature, names)
-            graph, structure = traced.graph, traced.structure
-            packer = functools.partial(pack, structure=structure)
+            traced = trace(self.fn, specs, names)
+            graph = traced.graph
+            result = pack_expression(range(len(graph.outputs)), traced.structure)
         else:
-            positions = self._grad_positions(len(signature))
-            wants = [i in positions for i in range(len(signature))]
-            traced = trace(self.fn, signature, names, requires_grad=wants)
+            positions = self._grad_positions(len(specs))
+            wants = [i in positions for i in range(len(specs))]
+            traced = trace(self.fn, specs, names, requires_grad=wants)
             graph = self._gradient_graph(traced, positions)
-            packer = self._grad_packer()
+            result = self._grad_result(len(positions))
         kernel = kernels.build(graph, ["write"] * len(graph.outputs), traced.input_names)
-        outputs = tuple((v.shape, v.dtype) for v in kernel.graph.outputs)
-        return Entry(kernel, tuple(traced.captured), outputs, packer)
+        return Entry(kernel, make_runner(kernel, len(specs), traced.captured, result))
 
     def _gradient_graph(self, traced: Traced, positions: tuple[int, ...]) -> ir.Graph:
         if traced.structure != "single":
@@ -144,16 +149,11 @@ class CompiledFunction:
         outputs = ([out] if self.mode == "value_and_grad" else []) + grads
         return ir.Graph(forward.inputs, outputs)
 
-    def _grad_packer(self) -> Callable[[list[Tensor]], Any]:
-        single = isinstance(self.argnums, int)
-
-        def packer(values: list[Tensor]) -> Any:
-            if self.mode == "value_and_grad":
-                value, grads = values[0], values[1:]
-                return value, (grads[0] if single else tuple(grads))
-            return values[0] if single else tuple(values)
-
-        return packer
+    def _grad_result(self, count: int) -> str:
+        first = 1 if self.mode == "value_and_grad" else 0
+        structure = "single" if isinstance(self.argnums, int) else "tuple"
+        grads = pack_expression(range(first, first + count), structure)
+        return f"(W(o0), {grads})" if first else grads
 
 
 def compile(fn: Callable | None = None) -> CompiledFunction:

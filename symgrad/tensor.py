@@ -23,6 +23,7 @@ import numpy as np
 
 from symgrad import ir
 from symgrad.errors import GradError, TraceError
+from symgrad.state import STATE
 
 
 class Tensor:
@@ -269,10 +270,23 @@ class Tensor:
         return _ops.mean(self, dim, keepdim)
 
 
+_new = object.__new__
+
+
+def wrap(value: np.ndarray) -> Tensor:
+    """A plain Tensor around ``value`` (no copy, no checks): the fast path for kernel results."""
+    t = _new(Tensor)
+    t._value = value
+    t._var = None
+    t._shape = value.shape
+    t._dtype = value.dtype
+    t.requires_grad = False
+    t.grad = None
+    return t
+
+
 def leaf_var(tensor: Tensor) -> ir.Var:
     """The IR value standing for ``tensor`` in the graph being recorded."""
-    from symgrad.state import STATE
-
     if tensor._value is None:
         return tensor._var
     trace = STATE.trace

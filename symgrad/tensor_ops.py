@@ -76,25 +76,34 @@ def elementwise(name: str, *operands: object) -> Tensor:
             constants.append(None)
         else:
             return NotImplemented
-    shapes = [t._shape for t in tensors]
-    shape = shapes[0] if len(shapes) == 1 else structured.broadcast_shapes(name, *shapes)
-    dtype = _result_dtype(op.kind, tensors, [c for c in constants if c is not None])
-    record = _should_record(tensors, op.differentiable)
+    shape = tensors[0]._shape
+    if any(t._shape != shape for t in tensors):
+        shape = structured.broadcast_shapes(name, *(t._shape for t in tensors))
+    dtype = _result_dtype(op.kind, tensors, constants)
+    tracing = STATE.trace is not None
+    requires_grad = op.differentiable and any(t.requires_grad for t in tensors)
     value = None
-    if STATE.trace is None:
+    if not tracing:
         args = iter(tensors)
         value = op.numpy(*[next(args)._value if c is None else c for c in constants])
     var = None
-    requires_grad = op.differentiable and any(t.requires_grad for t in tensors)
-    if record:
+    if tracing or (requires_grad and STATE.grad_enabled):
         expr = template(op, tuple(constants))
         var = ir.Node("elementwise", [leaf_var(t) for t in tensors], shape, dtype, expr=expr).output
-    return _make(value, var, requires_grad and record, shape, dtype)
+    return _make(value, var, requires_grad and var is not None, shape, dtype)
 
 
-def _result_dtype(kind: str, tensors: list[Tensor], scalars: list[object]) -> np.dtype:
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _result_dtype(kind: str, tensors: list[Tensor], constants: list[object]) -> np.dtype:
     if kind == "bool":
         return np.dtype(np.bool_)
+    first = tensors[0]._dtype
+    if first in _FLOATS and all(t._dtype is first for t in tensors):
+        if all(c is None or type(c) in (float, int) for c in constants):
+            return first  # the common case: Python numbers never promote a float tensor
+    scalars = [c for c in constants if c is not None]
     dtype = result_dtype([t._dtype for t in tensors], scalars)
     if kind == "float" and dtype.kind != "f":
         return np.dtype(np.float64)

@@ -55,6 +55,24 @@ def _where(cond, a, b):
     return sympy.Piecewise((a, sympy.Ne(cond, 0)), (b, True))
 
 
+_FAST_POWERS = {
+    2: lambda x: x * x,
+    3: lambda x: x * x * x,
+    -1: lambda x: 1 / x,
+    -2: lambda x: 1 / (x * x),
+    0.5: np.sqrt,
+}
+
+
+def _power(base, exponent):
+    """``np.power``, with the small exponents PyTorch also special-cases done by products."""
+    if isinstance(base, np.ndarray) and type(exponent) in (int, float):
+        fast = _FAST_POWERS.get(exponent)
+        if fast is not None and base.dtype.kind == "f":
+            return fast(base)
+    return np.power(base, exponent)
+
+
 def _errstate(fn):
     def wrapped(*args):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -68,7 +86,7 @@ _ROWS = [
     ElementwiseOp("sub", np.subtract, lambda a, b: a - b),
     ElementwiseOp("mul", np.multiply, lambda a, b: a * b),
     ElementwiseOp("div", _errstate(np.true_divide), lambda a, b: a / b, kind="float"),
-    ElementwiseOp("pow", _errstate(np.power), lambda a, b: a**b),
+    ElementwiseOp("pow", _errstate(_power), lambda a, b: a**b),
     ElementwiseOp("neg", np.negative, lambda a: -a),
     ElementwiseOp("exp", _errstate(np.exp), sympy.exp, kind="float"),
     ElementwiseOp("log", _errstate(np.log), sympy.log, kind="float"),
@@ -114,7 +132,7 @@ def template(op: ElementwiseOp, constants: tuple) -> sympy.Expr:
     ``constants`` has one entry per operand: ``None`` for a tensor (its
     placeholder is the next ``_i``) or the Python number itself.
     """
-    key = (op.name, tuple((type(c), c) for c in constants))
+    key = (op.name, *constants)  # 2 and 2.0 are the same constant (see ``constant``)
     expr = _TEMPLATES.get(key)
     if expr is None:
         operands, i = [], 0
