@@ -63,6 +63,8 @@ def make_elementwise(expr: sympy.Expr, inputs: Sequence[ir.Var], shape, dtype) -
 
 def _vjp_elementwise(node: ir.Node, g: ir.Var, wanted: Sequence[bool]) -> list[ir.Var | None]:
     n = len(node.inputs)
+    if "stop_gradient" in node.params:
+        return [None] * n
     partials = local_partials(node.expr, n)
     operands = (*node.inputs, node.output, g)
     grads: list[ir.Var | None] = []

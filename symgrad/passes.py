@@ -70,6 +70,7 @@ def fuse_elementwise(graph: ir.Graph) -> ir.Graph:
             if (
                 producer is not None
                 and producer.op == "elementwise"
+                and not producer.params  # a stop_gradient marker stays until autodiff is done
                 and id(var) not in protected
                 and (producer.expr.is_Atom or (consumers[id(var)] == 1 and is_cheap(producer.expr)))
             ):

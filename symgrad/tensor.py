@@ -141,12 +141,18 @@ class Tensor:
         return self._shape[0]
 
     def detach(self) -> Tensor:
-        """The same values, cut off from the recorded graph."""
-        return (
-            Tensor(self._value, shape=self._shape, dtype=self._dtype)
-            if self._value is None
-            else Tensor(self._value)
+        """The same values, cut off from the recorded graph (no gradient flows through)."""
+        if self._value is not None:
+            return Tensor(self._value)
+        node = ir.Node(
+            "elementwise",
+            [self._var],
+            self._shape,
+            self._dtype,
+            expr=ir.arg(0),
+            params=("stop_gradient",),
         )
+        return Tensor(None, var=node.output, shape=self._shape, dtype=self._dtype)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Mark a leaf tensor as needing gradients (in place)."""

@@ -70,7 +70,11 @@ def argument_names(fn: Callable, count: int) -> list[str]:
     except (TypeError, ValueError):
         params = []
     names = params[:count]
-    names += [f"x{i}" for i in range(len(names), count)]
+    for i in range(len(names), count):
+        name = f"x{i}"
+        while name in names:
+            name += "_"
+        names.append(name)
     return names
 
 

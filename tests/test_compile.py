@@ -100,3 +100,13 @@ def test_grad_needs_scalar_output():
 def test_grad_of_integer_argument_is_refused():
     with pytest.raises(sg.errors.GradError, match="int64"):
         sg.grad(lambda x, n: (x * n).sum(), argnums=1)(np.ones(2), np.array([1, 2]))
+
+
+def test_detach_stops_gradient_in_compiled_mode():
+    grad = sg.grad(lambda x: (x * x.detach()).sum())
+    np.testing.assert_array_equal(grad(np.array([1.0, 3.0])).numpy(), [1.0, 3.0])
+
+
+def test_argument_names_do_not_collide():
+    f = sg.compile(lambda x1, *rest: x1 + rest[0] + rest[1])
+    assert f(np.ones(1), np.ones(1), np.ones(1)).numpy().tolist() == [3.0]
