@@ -27,7 +27,7 @@ import sympy
 
 from symgrad import ir
 from symgrad.dtypes import is_floating
-from symgrad.ops import structured
+from symgrad.ops import indexing, linalg, structured
 
 
 @lru_cache(maxsize=4096)
@@ -88,12 +88,78 @@ def _vjp_reshape(node: ir.Node, g: ir.Var, wanted: Sequence[bool]) -> list[ir.Va
     return [structured.reshape(g, node.inputs[0].shape)]
 
 
+def _vjp_extreme(node: ir.Node, g: ir.Var, wanted: Sequence[bool]) -> list[ir.Var | None]:
+    # max/min: the gradient is split evenly among the tied extremes (as PyTorch's amax).
+    x = node.inputs[0]
+    axes, keepdim = node.params
+    best = structured.expand_reduced(node.output, x.shape, axes, keepdim)
+    mask = ir.elementwise(
+        sympy.Piecewise((1, sympy.Eq(ir.arg(0), ir.arg(1))), (0, True)), [x, best], dtype=x.dtype
+    )
+    count = structured.reduce_sum(mask, axes, keepdim=True)
+    spread = structured.expand_reduced(g, x.shape, axes, keepdim)
+    share = ir.arg(0) * ir.arg(1) / ir.arg(2)
+    return [ir.elementwise(share, [spread, mask, count], shape=x.shape, dtype=x.dtype)]
+
+
+def _swap_last(x: ir.Var) -> ir.Var:
+    axes = (*range(x.ndim - 2), x.ndim - 1, x.ndim - 2)
+    return structured.permute(x, axes)
+
+
+def _vjp_matmul(node: ir.Node, g: ir.Var, wanted: Sequence[bool]) -> list[ir.Var | None]:
+    a, b = node.inputs
+    grad_a = linalg.matmul(g, _swap_last(b)) if wanted[0] else None
+    grad_b = linalg.matmul(_swap_last(a), g) if wanted[1] else None
+    return [
+        structured.unbroadcast(grad, var.shape) if grad is not None else None
+        for grad, var in ((grad_a, a), (grad_b, b))
+    ]
+
+
+def _vjp_permute(node: ir.Node, g: ir.Var, wanted: Sequence[bool]) -> list[ir.Var | None]:
+    (axes,) = node.params
+    return [structured.permute(g, structured.inverse_permutation(axes))]
+
+
+def _vjp_gather(node: ir.Node, g: ir.Var, wanted: Sequence[bool]) -> list[ir.Var | None]:
+    x, *arrays = node.inputs
+    return [indexing.scatter_add(g, arrays, node.params, x.shape)] + [None] * len(arrays)
+
+
+def _vjp_scatter_add(node: ir.Node, g: ir.Var, wanted: Sequence[bool]) -> list[ir.Var | None]:
+    source, *arrays = node.inputs
+    params = node.params[:3]
+    back = ir.structured("gather", [g, *arrays], source.shape, g.dtype, params=params)
+    return [back] + [None] * len(arrays)
+
+
+def _vjp_concat(node: ir.Node, g: ir.Var, wanted: Sequence[bool]) -> list[ir.Var | None]:
+    (dim,) = node.params
+    grads, offset = [], 0
+    for x, want in zip(node.inputs, wanted, strict=True):
+        sources = tuple(("slice", offset if d == dim else 0, 1, d) for d in range(x.ndim))
+        if want:
+            grads.append(ir.structured("gather", [g], x.shape, g.dtype, params=(sources, 0, 0)))
+        else:
+            grads.append(None)
+        offset += x.shape[dim]
+    return grads
+
+
 VjpRule = Callable[[ir.Node, ir.Var, Sequence[bool]], list]
 
 VJP_RULES: dict[str, VjpRule] = {
     "elementwise": _vjp_elementwise,
     "sum": _vjp_sum,
     "reshape": _vjp_reshape,
+    "max": _vjp_extreme,
+    "min": _vjp_extreme,
+    "matmul": _vjp_matmul,
+    "permute": _vjp_permute,
+    "gather": _vjp_gather,
+    "scatter_add": _vjp_scatter_add,
+    "concat": _vjp_concat,
 }
 
 

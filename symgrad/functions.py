@@ -10,7 +10,7 @@ Example:
 
 from __future__ import annotations
 
-from symgrad import tensor_ops
+from symgrad import reductions, shape_ops, tensor_ops
 from symgrad.tensor import Tensor
 from symgrad.tensor_ops import as_tensor, elementwise
 
@@ -33,6 +33,10 @@ cos = _unary("cos")
 tanh = _unary("tanh")
 sigmoid = _unary("sigmoid")
 relu = _unary("relu")
+reciprocal = _unary("reciprocal")
+log1p = _unary("log1p")
+expm1 = _unary("expm1")
+sign = _unary("sign")
 
 
 def _binary_operand(x):
@@ -68,3 +72,79 @@ def sum(x, dim=None, keepdim: bool = False) -> Tensor:
 def mean(x, dim=None, keepdim: bool = False) -> Tensor:
     """Mean over ``dim`` (int, tuple, or all), like ``torch.mean``."""
     return tensor_ops.mean(as_tensor(x), dim, keepdim)
+
+
+def clamp(x, min=None, max=None) -> Tensor:
+    """Limit values to ``[min, max]``; the gradient is 1 inside, boundaries included."""
+    return as_tensor(x).clamp(min, max)
+
+
+clip = clamp
+
+
+def matmul(a, b) -> Tensor:
+    """Matrix product (``a @ b``), NumPy rules: 1-D promotion and batch broadcasting."""
+    return shape_ops.matmul(a, b)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim."""
+    return shape_ops.cat(tensors, dim)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dim."""
+    return shape_ops.stack(tensors, dim)
+
+
+def reshape(x, *shape) -> Tensor:
+    """``x`` with a new shape."""
+    return shape_ops.reshape(as_tensor(x), *shape)
+
+
+def transpose(x, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims."""
+    return shape_ops.transpose(as_tensor(x), dim0, dim1)
+
+
+def permute(x, *dims) -> Tensor:
+    """Reorder dims."""
+    return shape_ops.permute(as_tensor(x), *dims)
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim``."""
+    return shape_ops.flatten(as_tensor(x), start_dim, end_dim)
+
+
+def squeeze(x, dim=None) -> Tensor:
+    """Drop size-1 dims."""
+    return shape_ops.squeeze(as_tensor(x), dim)
+
+
+def unsqueeze(x, dim: int) -> Tensor:
+    """Insert a size-1 dim."""
+    return shape_ops.unsqueeze(as_tensor(x), dim)
+
+
+def broadcast_to(x, shape) -> Tensor:
+    """``x`` broadcast to ``shape``."""
+    return shape_ops.broadcast_to(as_tensor(x), shape)
+
+
+def max(x, dim=None, keepdim: bool = False):
+    """``torch.max``: the largest value, or ``(values, indices)`` along ``dim``."""
+    return reductions.max_or_min(x, "max", dim, keepdim)
+
+
+def min(x, dim=None, keepdim: bool = False):
+    """``torch.min``: the smallest value, or ``(values, indices)`` along ``dim``."""
+    return reductions.max_or_min(x, "min", dim, keepdim)
+
+
+amax, amin, argmax, argmin = reductions.amax, reductions.amin, reductions.argmax, reductions.argmin
+logsumexp, var, std = reductions.logsumexp, reductions.var, reductions.std
+take_along_dim = reductions.take_along_dim

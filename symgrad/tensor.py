@@ -275,6 +275,116 @@ class Tensor:
     def mean(self, dim=None, keepdim: bool = False) -> Tensor:
         return _ops.mean(self, dim, keepdim)
 
+    def reciprocal(self) -> Tensor:
+        return _ops.elementwise("reciprocal", self)
+
+    def log1p(self) -> Tensor:
+        return _ops.elementwise("log1p", self)
+
+    def expm1(self) -> Tensor:
+        return _ops.elementwise("expm1", self)
+
+    def sign(self) -> Tensor:
+        return _ops.elementwise("sign", self)
+
+    def clamp(self, min=None, max=None) -> Tensor:
+        """Limit values to ``[min, max]`` (either may be None); gradient 1 inside, boundaries included."""
+        out = self
+        if min is not None:
+            out = _ops.elementwise("clamp_min", out, min)
+        if max is not None:
+            out = _ops.elementwise("clamp_max", out, max)
+        return out
+
+    clip = clamp
+
+    # --- reductions -------------------------------------------------------------------
+    def max(self, dim=None, keepdim: bool = False):
+        """The largest value, or ``(values, indices)`` along ``dim``."""
+        return _reductions.max_or_min(self, "max", dim, keepdim)
+
+    def min(self, dim=None, keepdim: bool = False):
+        """The smallest value, or ``(values, indices)`` along ``dim``."""
+        return _reductions.max_or_min(self, "min", dim, keepdim)
+
+    def amax(self, dim=None, keepdim: bool = False) -> Tensor:
+        return _reductions.amax(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim: bool = False) -> Tensor:
+        return _reductions.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim: bool = False) -> Tensor:
+        return _reductions.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim: bool = False) -> Tensor:
+        return _reductions.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim=None, keepdim: bool = False) -> Tensor:
+        return _reductions.logsumexp(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+        return _reductions.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+        return _reductions.std(self, dim, unbiased, keepdim, correction=correction)
+
+    # --- shapes -----------------------------------------------------------------------
+    def reshape(self, *shape) -> Tensor:
+        return _shape.reshape(self, *shape)
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return _shape.transpose(self, dim0, dim1)
+
+    def permute(self, *dims) -> Tensor:
+        return _shape.permute(self, *dims)
+
+    @property
+    def T(self) -> Tensor:
+        return _shape.matrix_transpose(self)
+
+    def squeeze(self, dim=None) -> Tensor:
+        return _shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _shape.unsqueeze(self, dim)
+
+    def expand(self, *sizes) -> Tensor:
+        return _shape.expand(self, *sizes)
+
+    def broadcast_to(self, shape) -> Tensor:
+        return _shape.broadcast_to(self, shape)
+
+    def __getitem__(self, index) -> Tensor:
+        return _shape.getitem(self, index)
+
+    def __setitem__(self, index, value) -> None:
+        _shape.setitem(self, index, value)
+
+    def __matmul__(self, other):
+        return _shape.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _shape.matmul(other, self)
+
+    # --- dtypes -----------------------------------------------------------------------
+    def to(self, dtype) -> Tensor:
+        """A copy converted to ``dtype`` (``sg.float32``, ``sg.float64``, ``sg.int64``)."""
+        return _ops.cast(self, dtype)
+
+    def float(self) -> Tensor:
+        return _ops.cast(self, np.float32)
+
+    def double(self) -> Tensor:
+        return _ops.cast(self, np.float64)
+
+    def long(self) -> Tensor:
+        return _ops.cast(self, np.int64)
+
 
 _new = object.__new__
 
@@ -303,4 +413,6 @@ def leaf_var(tensor: Tensor) -> ir.Var:
     return tensor._var
 
 
-from symgrad import tensor_ops as _ops  # noqa: E402  (tensor_ops needs Tensor defined)
+from symgrad import reductions as _reductions  # noqa: E402  (these modules need Tensor)
+from symgrad import shape_ops as _shape  # noqa: E402
+from symgrad import tensor_ops as _ops  # noqa: E402

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import prod
 
 import numpy as np
@@ -93,6 +94,26 @@ def elementwise(name: str, *operands: object) -> Tensor:
     return _make(value, var, requires_grad and var is not None, shape, dtype)
 
 
+def apply_structured(
+    tensors: list[Tensor],
+    build: Callable[..., ir.Var],
+    evaluate: Callable[..., np.ndarray],
+    differentiable: bool = True,
+) -> Tensor:
+    """Apply a structured op: ``build(*vars)`` makes its IR (and checks shapes),
+    ``evaluate(*arrays)`` computes its value in eager mode.
+    """
+    tracing = STATE.trace is not None
+    requires_grad = differentiable and any(t.requires_grad for t in tensors)
+    record = tracing or (requires_grad and STATE.grad_enabled)
+    if record:
+        out = build(*[leaf_var(t) for t in tensors])
+    else:
+        out = build(*[ir.Var(t._shape, t._dtype) for t in tensors])
+    value = None if tracing else evaluate(*[t._value for t in tensors])
+    return _make(value, out if record else None, requires_grad and record, out.shape, out.dtype)
+
+
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -137,3 +158,22 @@ def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     total = sum(x, axes, keepdim)
     with np.errstate(invalid="ignore", divide="ignore"):
         return elementwise("div", total, count)
+
+
+def cast(x: Tensor, dtype) -> Tensor:
+    """``x`` converted to ``dtype``; gradients flow between float dtypes."""
+    x = as_tensor(x)
+    target = canonical(dtype)
+    if target == x._dtype:
+        return x
+    differentiable = is_floating(target) and is_floating(x._dtype)
+    tracing = STATE.trace is not None
+    requires_grad = differentiable and x.requires_grad
+    value = None if tracing else x._value.astype(target)
+    var = None
+    if tracing or (requires_grad and STATE.grad_enabled):
+        node = ir.Node(
+            "elementwise", [leaf_var(x)], x._shape, target, expr=ir.arg(0), params=("cast",)
+        )
+        var = node.output
+    return _make(value, var, requires_grad and var is not None, x._shape, target)

@@ -41,6 +41,20 @@ class NumbaPrinter(PythonCodePrinter):
             text = f"math.{text.lstrip('-')}" if text != "-inf" else "-math.inf"
         return text if self.float_type != "float32" else f"np.float32({text})"
 
+    def _print(self, expr, **kwargs) -> str:
+        # Constant subexpressions (sqrt(2)/sqrt(pi), ...) become one literal of the kernel type.
+        if isinstance(expr, sympy.Expr) and not expr.is_Atom and expr.is_number:
+            try:
+                return self.literal(float(expr))
+            except TypeError:
+                pass
+        return super()._print(expr, **kwargs)
+
+    def _print_NumberSymbol(self, expr) -> str:
+        return self.literal(float(expr))
+
+    _print_Pi = _print_Exp1 = _print_NumberSymbol
+
     def _print_Integer(self, expr) -> str:
         return self.literal(int(expr))
 
@@ -78,6 +92,12 @@ class NumbaPrinter(PythonCodePrinter):
     def _print_sigmoid(self, expr) -> str:
         one = self.literal(1)
         return f"({one}/({one} + math.exp(-({self._print(expr.args[0])}))))"
+
+    def _print_log1p(self, expr) -> str:
+        return f"math.log1p({self._print(expr.args[0])})"
+
+    def _print_expm1(self, expr) -> str:
+        return f"math.expm1({self._print(expr.args[0])})"
 
     def _print_sign(self, expr) -> str:
         x = self._print(expr.args[0])

@@ -21,8 +21,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from symgrad import ir
-from symgrad.errors import UnsupportedOpError
 from symgrad.ops.structured import is_unit_reshape
+
+LOOP_REDUCTIONS = ("sum", "max", "min")
+
+
+@dataclass
+class Op:
+    """A structured node with its own emitter (matmul, gather, concat, ...)."""
+
+    node: ir.Node
 
 
 @dataclass
@@ -46,9 +54,9 @@ def view_base(var: ir.Var, views: dict[int, ir.Var]) -> ir.Var:
     return var
 
 
-def schedule(graph: ir.Graph) -> tuple[list[Loop], dict[int, ir.Var]]:
-    """Loops in execution order, and the views (reshape output id → its input)."""
-    loops: list[Loop] = []
+def schedule(graph: ir.Graph) -> tuple[list[Loop | Op], dict[int, ir.Var]]:
+    """Steps (loops and structured ops) in execution order, and the views (output id → input)."""
+    loops: list[Loop | Op] = []
     views: dict[int, ir.Var] = {}
     current: Loop | None = None
 
@@ -66,9 +74,7 @@ def schedule(graph: ir.Graph) -> tuple[list[Loop], dict[int, ir.Var]]:
     def placement(node: ir.Node) -> tuple[tuple[int, ...], str]:
         if node.op == "elementwise":
             return node.output.shape, "members"
-        if node.op == "sum":
-            return node.inputs[0].shape, "reductions"
-        raise UnsupportedOpError(f"code generation has no rule for op {node.op!r}")
+        return node.inputs[0].shape, "reductions"
 
     # List scheduling: among the nodes whose inputs are ready, prefer one that can
     # join the open loop; otherwise open a loop for the earliest ready node.
@@ -80,7 +86,7 @@ def schedule(graph: ir.Graph) -> tuple[list[Loop], dict[int, ir.Var]]:
             (
                 n
                 for n in ready
-                if n.op in ("elementwise", "sum")
+                if (n.op == "elementwise" or n.op in LOOP_REDUCTIONS)
                 and current is not None
                 and placement(n)[0] == current.shape
                 and not must_wait(n, current)
@@ -91,6 +97,10 @@ def schedule(graph: ir.Graph) -> tuple[list[Loop], dict[int, ir.Var]]:
         done.add(id(node.output))
         if node.op == "reshape" and is_unit_reshape(node.inputs[0].shape, node.output.shape):
             views[id(node.output)] = node.inputs[0]
+            continue
+        if node.op != "elementwise" and node.op not in LOOP_REDUCTIONS:
+            loops.append(Op(node))
+            current = None
             continue
         shape, bucket = placement(node)
         if current is None or current.shape != shape or must_wait(node, current):

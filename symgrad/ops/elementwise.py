@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import sympy
 
 from symgrad.ir import arg
-from symgrad.ops.functions import sigmoid
+from symgrad.ops.functions import expm1, log1p, sigmoid
 
 _ = arg  # re-exported for the doctest
 
@@ -73,6 +74,59 @@ def _power(base, exponent):
     return np.power(base, exponent)
 
 
+def _softplus(x, beta=1, threshold=20):
+    # PyTorch's definition: linear above the threshold, log1p(exp(.)) below it.
+    bx = beta * x
+    return sympy.Piecewise((x, bx > threshold), (log1p(sympy.exp(bx)) / beta, True))
+
+
+def _np_softplus(x, beta=1, threshold=20):
+    bx = x * beta
+    return np.where(bx > threshold, x, np.log1p(np.exp(np.minimum(bx, threshold))) / beta)
+
+
+def _log1pexp(z):
+    # log(1 + exp(z)) for any z: exp never overflows on either branch.
+    return sympy.Piecewise((z + log1p(sympy.exp(-z)), z > 0), (log1p(sympy.exp(z)), True))
+
+
+def _np_log1pexp(z):
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def _leaky_relu(x, slope=0.01):
+    return sympy.Piecewise((x, x > 0), (slope * x, True))
+
+
+_SQRT_2_OVER_PI = sympy.sqrt(2 / sympy.pi)
+
+
+def _gelu(x):
+    return x / 2 * (1 + sympy.erf(x / sympy.sqrt(2)))
+
+
+def _gelu_tanh(x):
+    return x / 2 * (1 + sympy.tanh(_SQRT_2_OVER_PI * (x + sympy.Float(0.044715) * x**3)))
+
+
+@cache
+def _erf_ufunc():
+    import math
+
+    import numba
+
+    return numba.vectorize(["float64(float64)", "float32(float32)"])(lambda v: math.erf(v))
+
+
+def _np_gelu(x):
+    return x / 2 * (1 + _erf_ufunc()(x / np.sqrt(np.asarray(2.0, x.dtype))))
+
+
+def _np_gelu_tanh(x):
+    k = np.asarray(np.sqrt(2 / np.pi), x.dtype)
+    return x / 2 * (1 + np.tanh(k * (x + np.asarray(0.044715, x.dtype) * x * x * x)))
+
+
 def _errstate(fn):
     def wrapped(*args):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -100,6 +154,18 @@ _ROWS = [
     ElementwiseOp("maximum", np.maximum, _maximum),
     ElementwiseOp("minimum", np.minimum, _minimum),
     ElementwiseOp("where", np.where, _where),
+    ElementwiseOp("clamp_min", np.maximum, lambda x, lo: sympy.Piecewise((lo, x < lo), (x, True))),
+    ElementwiseOp("clamp_max", np.minimum, lambda x, hi: sympy.Piecewise((hi, x > hi), (x, True))),
+    ElementwiseOp("reciprocal", _errstate(np.reciprocal), lambda x: 1 / x, kind="float"),
+    ElementwiseOp("log1p", _errstate(np.log1p), log1p, kind="float"),
+    ElementwiseOp("expm1", _errstate(np.expm1), expm1, kind="float"),
+    ElementwiseOp("softplus", _errstate(_np_softplus), _softplus, kind="float"),
+    ElementwiseOp("log1pexp", _errstate(_np_log1pexp), _log1pexp, kind="float"),
+    ElementwiseOp("leaky_relu", lambda x, slope=0.01: np.where(x > 0, x, x * slope), _leaky_relu),
+    ElementwiseOp("gelu", _np_gelu, _gelu, kind="float"),
+    ElementwiseOp("gelu_tanh", _np_gelu_tanh, _gelu_tanh, kind="float"),
+    ElementwiseOp("silu", lambda x: x * _stable_sigmoid(x), lambda x: x * sigmoid(x), kind="float"),
+    ElementwiseOp("sign", np.sign, sympy.sign, differentiable=False),
     ElementwiseOp("lt", np.less, lambda a, b: a < b, differentiable=False, kind="bool"),
     ElementwiseOp("le", np.less_equal, lambda a, b: a <= b, differentiable=False, kind="bool"),
     ElementwiseOp("gt", np.greater, lambda a, b: a > b, differentiable=False, kind="bool"),

@@ -28,3 +28,33 @@ class sigmoid(sympy.Function):
 
     def _eval_rewrite_as_exp(self, x, **kwargs):
         return 1 / (1 + sympy.exp(-x))
+
+
+class log1p(sympy.Function):
+    """``log(1 + x)``, accurate for small ``x``."""
+
+    is_real = True
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return sympy.log(1 + x)
+        return None
+
+    def fdiff(self, argindex=1):
+        return 1 / (1 + self.args[0])
+
+
+class expm1(sympy.Function):
+    """``exp(x) - 1``, accurate for small ``x``; its derivative is ``expm1(x) + 1``."""
+
+    is_real = True
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return sympy.exp(x) - 1
+        return None
+
+    def fdiff(self, argindex=1):
+        return self + 1

@@ -116,3 +116,69 @@ def expand_reduced(g: ir.Var, shape: tuple[int, ...], axes: tuple, keepdim: bool
     if not keepdim:
         g = reshape(g, reduced_shape(shape, axes, keepdim=True))
     return broadcast_to(g, shape)
+
+
+def normalize_dim(dim: int, ndim: int, op: str) -> int:
+    """One dim index, negative counted from the end, checked against ``ndim``."""
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise ShapeError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dims")
+    return dim % max(ndim, 1)
+
+
+def permute(x: ir.Var, axes: tuple[int, ...]) -> ir.Var:
+    """Reorder dims: output dim i is input dim ``axes[i]`` (a view)."""
+    axes = tuple(normalize_dim(a, x.ndim, "permute") for a in axes)
+    if sorted(axes) != list(range(x.ndim)):
+        raise ShapeError(
+            f"permute: {axes} is not a permutation of the dims of {shape_str(x.shape)}"
+        )
+    if axes == tuple(range(x.ndim)):
+        return x
+    shape = tuple(x.shape[a] for a in axes)
+    return ir.structured("permute", [x], shape, x.dtype, params=(axes,))
+
+
+def inverse_permutation(axes: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes that undo ``permute(x, axes)``."""
+    inverse = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inverse[a] = i
+    return tuple(inverse)
+
+
+def concat(xs: list[ir.Var], dim: int) -> ir.Var:
+    """Join same-rank tensors along ``dim``."""
+    if not xs:
+        raise ShapeError("cat needs at least one tensor")
+    first = xs[0]
+    dim = normalize_dim(dim, first.ndim, "cat")
+    for x in xs[1:]:
+        others_match = all(
+            a == b for i, (a, b) in enumerate(zip(x.shape, first.shape, strict=False)) if i != dim
+        )
+        if x.ndim != first.ndim or not others_match:
+            listed = ", ".join(shape_str(v.shape) for v in xs)
+            raise ShapeError(f"cat: shapes {listed} differ outside dim {dim}")
+    shape = list(first.shape)
+    shape[dim] = sum(x.shape[dim] for x in xs)
+    dtype = np.result_type(*(x.dtype for x in xs))
+    return ir.structured("concat", xs, tuple(shape), dtype, params=(dim,))
+
+
+def reduce_extreme(x: ir.Var, kind: str, axes: tuple, keepdim: bool) -> ir.Var:
+    """``max`` or ``min`` over normalized ``axes`` (values only)."""
+    if 0 in x.shape:
+        raise ShapeError(f"{kind} of an empty tensor of shape {shape_str(x.shape)} has no value")
+    shape = reduced_shape(x.shape, axes, keepdim)
+    return ir.structured(kind, [x], shape, x.dtype, params=(axes, keepdim))
+
+
+def arg_extreme(x: ir.Var, kind: str, axis: int | None, keepdim: bool) -> ir.Var:
+    """``argmax``/``argmin``: int64 positions, over one axis or the flattened tensor."""
+    if 0 in x.shape:
+        raise ShapeError(f"{kind} of an empty tensor of shape {shape_str(x.shape)} has no value")
+    if axis is None:
+        shape = tuple(1 for _ in x.shape) if keepdim else ()
+    else:
+        shape = reduced_shape(x.shape, (axis,), keepdim)
+    return ir.structured(kind, [x], shape, np.dtype(np.int64), params=(axis, keepdim))

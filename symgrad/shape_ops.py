@@ -1,0 +1,200 @@
+"""Shape ops on Tensors: reshape, transpose, squeeze, expand, cat, stack, indexing, matmul.
+
+Each records one IR node (a view where it can be) and computes its value with
+NumPy in eager mode.
+
+Example:
+    >>> import symgrad as sg
+    >>> x = sg.arange(6.0).reshape(2, 3)
+    >>> x.T.shape, x[:, ::-1][0], (x @ x.T).shape
+    ((3, 2), tensor([2., 1., 0.]), (2, 2))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import prod
+
+import numpy as np
+
+from symgrad.errors import ShapeError, TraceError, UnsupportedOpError, shape_str
+from symgrad.ops import indexing, linalg
+from symgrad.ops import structured as rules
+from symgrad.tensor import Tensor
+from symgrad.tensor_ops import apply_structured, as_tensor
+
+
+def _sizes(shape: tuple) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def reshape(x: Tensor, *shape) -> Tensor:
+    """The same elements in a new shape; one size may be ``-1`` (inferred)."""
+    sizes = list(_sizes(shape))
+    if sizes.count(-1) > 1:
+        raise ShapeError(f"reshape: only one size may be -1, got {tuple(sizes)}")
+    if -1 in sizes:
+        known = prod(n for n in sizes if n != -1)
+        if known == 0 or x.numel() % known:
+            raise ShapeError(f"cannot reshape {shape_str(x.shape)} to {tuple(sizes)} in reshape")
+        sizes[sizes.index(-1)] = x.numel() // known
+    target = tuple(sizes)
+    return apply_structured([x], lambda v: rules.reshape(v, target), lambda a: a.reshape(target))
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one."""
+    if x.ndim == 0:
+        return reshape(x, 1)
+    start = rules.normalize_dim(start_dim, x.ndim, "flatten")
+    end = rules.normalize_dim(end_dim, x.ndim, "flatten")
+    merged = prod(x.shape[start : end + 1])
+    return reshape(x, (*x.shape[:start], merged, *x.shape[end + 1 :]))
+
+
+def permute(x: Tensor, *dims) -> Tensor:
+    """Reorder dims: output dim ``i`` is input dim ``dims[i]``."""
+    axes = _sizes(dims)
+    if len(axes) != x.ndim:
+        raise ShapeError(f"permute: {axes} does not list the {x.ndim} dims of {shape_str(x.shape)}")
+    normal = tuple(rules.normalize_dim(a, x.ndim, "permute") for a in axes)
+    return apply_structured([x], lambda v: rules.permute(v, normal), lambda a: a.transpose(normal))
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims."""
+    axes = list(range(x.ndim))
+    d0 = rules.normalize_dim(dim0, x.ndim, "transpose")
+    d1 = rules.normalize_dim(dim1, x.ndim, "transpose")
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return permute(x, axes) if x.ndim else x
+
+
+def matrix_transpose(x: Tensor) -> Tensor:
+    """``x.T``: all dims reversed (the matrix transpose for 2-D tensors)."""
+    return permute(x, tuple(reversed(range(x.ndim)))) if x.ndim > 1 else x
+
+
+def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """Drop size-1 dims (all of them, or those in ``dim`` that have size 1)."""
+    if dim is None:
+        dims = {d for d, n in enumerate(x.shape) if n == 1}
+    else:
+        dims = set(rules.normalize_dims(dim, x.shape, "squeeze"))
+    return reshape(x, tuple(n for d, n in enumerate(x.shape) if not (d in dims and n == 1)))
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dim at ``dim`` (``-1`` appends)."""
+    at = rules.normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, (*x.shape[:at], 1, *x.shape[at:]))
+
+
+def expand(x: Tensor, *sizes) -> Tensor:
+    """Broadcast to ``sizes`` without copying; ``-1`` keeps a dim's size."""
+    target = list(_sizes(sizes))
+    lead = len(target) - x.ndim
+    if lead < 0:
+        raise ShapeError(f"expand: {tuple(target)} has fewer dims than {shape_str(x.shape)}")
+    for d, n in enumerate(x.shape):
+        if target[lead + d] == -1:
+            target[lead + d] = n
+    return broadcast_to(x, tuple(target))
+
+
+def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """``x`` broadcast to ``shape``."""
+    target = tuple(int(n) for n in shape)
+    return apply_structured(
+        [x], lambda v: rules.broadcast_to(v, target), lambda a: np.broadcast_to(a, target)
+    )
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim."""
+    xs = [as_tensor(t) for t in tensors]
+    if not xs:
+        raise ShapeError("cat needs at least one tensor")
+    return apply_structured(
+        xs,
+        lambda *vs: rules.concat(list(vs), dim),
+        lambda *arrays: np.concatenate(arrays, axis=rules.normalize_dim(dim, xs[0].ndim, "cat")),
+    )
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dim."""
+    xs = [as_tensor(t) for t in tensors]
+    if not xs:
+        raise ShapeError("stack needs at least one tensor")
+    shapes = {t.shape for t in xs}
+    if len(shapes) > 1:
+        listed = ", ".join(shape_str(s) for s in (t.shape for t in xs))
+        raise ShapeError(f"stack needs tensors of one shape, got {listed}")
+    at = rules.normalize_dim(dim, xs[0].ndim + 1, "stack")
+    return cat([unsqueeze(t, at) for t in xs], at)
+
+
+def matmul(a, b) -> Tensor:
+    """Matrix product with NumPy's ``matmul`` rules (1-D promotion, batch broadcasting)."""
+    a, b = as_tensor(a), as_tensor(b)
+    return apply_structured([a, b], linalg.matmul, np.matmul)
+
+
+def getitem(x: Tensor, index) -> Tensor:
+    """``x[index]`` with ints, slices (any step), None, ``...`` and integer index tensors."""
+    items = index if isinstance(index, tuple) else (index,)
+    normalized, arrays = [], []
+    for item in items:
+        if isinstance(item, Tensor | np.ndarray | list):
+            t = as_tensor(item)
+            if t.dtype == np.bool_:
+                t = _mask_to_indices(t, len(arrays))
+                for part in t:
+                    normalized.append((indexing.ARRAY, len(arrays)))
+                    arrays.append(part)
+                continue
+            normalized.append((indexing.ARRAY, len(arrays)))
+            arrays.append(t)
+        elif item is None or item is Ellipsis or isinstance(item, slice | int | np.integer):
+            normalized.append(int(item) if isinstance(item, np.integer) else item)
+        else:
+            raise IndexError(
+                f"unsupported index {item!r}: use ints, slices, None, ... or int tensors"
+            )
+    key = tuple(normalized)
+    return apply_structured(
+        [x, *arrays],
+        lambda v, *idx: indexing.gather(v, idx, key),
+        lambda value, *idx: value[_np_key(key, idx)],
+    )
+
+
+def _np_key(key: tuple, arrays: tuple) -> tuple:
+    return tuple(arrays[k[1]] if isinstance(k, tuple) else k for k in key)
+
+
+def _mask_to_indices(mask: Tensor, start: int) -> list[Tensor]:
+    if mask.is_traced:
+        raise TraceError(
+            f"boolean mask indexing (mask of shape {shape_str(mask.shape)}) has a data-dependent "
+            "shape and cannot be compiled; use sg.where(mask, x, 0) instead"
+        )
+    return [Tensor(np.asarray(i, np.int64)) for i in np.nonzero(mask.numpy())]
+
+
+def setitem(x: Tensor, index, value) -> None:
+    """``x[index] = value`` on a plain tensor (NumPy assignment, nothing recorded)."""
+    if x.is_traced or x.requires_grad or not x.is_leaf:
+        raise UnsupportedOpError(
+            f"assigning into a tensor of shape {shape_str(x.shape)} that is recorded for "
+            "gradients (x[...] = v) is not supported; build a new tensor with sg.where or "
+            "sg.cat instead"
+        )
+    key = tuple(
+        k.numpy() if isinstance(k, Tensor) else k
+        for k in (index if isinstance(index, tuple) else (index,))
+    )
+    x.numpy()[key] = value.numpy() if isinstance(value, Tensor) else value
