@@ -29,6 +29,7 @@ from symgrad.creation import (
 )
 from symgrad.dtypes import bool_, float32, float64, int64
 from symgrad.formulas import Formulas, formulas
+from symgrad.functional import log_softmax, softmax
 from symgrad.functions import (
     abs,
     amax,
@@ -112,6 +113,7 @@ __all__ = [
     "is_grad_enabled",
     "log",
     "log1p",
+    "log_softmax",
     "logsumexp",
     "manual_seed",
     "matmul",
@@ -133,6 +135,7 @@ __all__ = [
     "sigmoid",
     "sign",
     "sin",
+    "softmax",
     "sqrt",
     "squeeze",
     "stack",

@@ -128,7 +128,10 @@ def _build_plan(
     grads = autodiff.vjp(forward.outputs, [upstream], [forward.inputs[i] for i in wanted])
     targets = [i for i, g in zip(wanted, grads, strict=True) if g is not None]
     untouched = [i for i, g in zip(wanted, grads, strict=True) if g is None]
-    available = [*forward.inputs, *(n.output for n in forward.nodes), upstream]
+    # Saved forward values are inputs; the few intermediates an op made without keeping a
+    # value (the reshapes around a 1-D matmul, say) are recomputed inside the kernel.
+    saved = [n.output for n in forward.nodes if n.output.value is not None]
+    available = [*forward.inputs, *saved, upstream]
     graph = ir.Graph(available, [g for g in grads if g is not None], prune=True)
     names = [_input_name(v.origin) for v in graph.inputs]
     kernel = kernels.build(graph, [modes[i] for i in targets], names)

@@ -1,4 +1,6 @@
-"""Activations and losses with PyTorch's names and arguments (``sg.functional``, ``sg.nn.functional``).
+"""Activations and losses with PyTorch's names and arguments.
+
+This module is ``sg.functional``, also reachable as ``sg.nn.functional``.
 
 Everything is written with symgrad's own ops, so it traces, differentiates and
 fuses like user code.  The stable forms are used throughout: ``softmax`` and
@@ -153,7 +155,7 @@ def nll_loss(
     picked = shape_ops.squeeze(picked, class_dim)
     scale = keep.to(input.dtype)
     if weight is not None:
-        scale = scale * shape_ops.getitem(as_tensor(weight), safe)
+        scale = scale * shape_ops.getitem(as_tensor(weight).to(input.dtype), safe)
     loss = -picked * scale
     if reduction == "mean":
         return sum(loss) / sum(scale)
@@ -215,7 +217,7 @@ def binary_cross_entropy_with_logits(
     _same_shape("binary_cross_entropy_with_logits", input, target)
     softplus_neg = elementwise("log1pexp", -input)
     if pos_weight is not None:
-        softplus_neg = softplus_neg * (1 + (as_tensor(pos_weight) - 1) * target)
+        softplus_neg = softplus_neg * (1 + (as_tensor(pos_weight).to(input.dtype) - 1) * target)
     loss = (1 - target) * input + softplus_neg
     if weight is not None:
         loss = loss * as_tensor(weight)

@@ -288,7 +288,8 @@ class Tensor:
         return _ops.elementwise("sign", self)
 
     def clamp(self, min=None, max=None) -> Tensor:
-        """Limit values to ``[min, max]`` (either may be None); gradient 1 inside, boundaries included."""
+        """Limit values to ``[min, max]`` (either may be None); gradient 1 inside and at the
+        boundaries, as in PyTorch."""
         out = self
         if min is not None:
             out = _ops.elementwise("clamp_min", out, min)
@@ -297,6 +298,16 @@ class Tensor:
         return out
 
     clip = clamp
+
+    def softmax(self, dim: int) -> Tensor:
+        from symgrad.functional import softmax
+
+        return softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        from symgrad.functional import log_softmax
+
+        return log_softmax(self, dim)
 
     # --- reductions -------------------------------------------------------------------
     def max(self, dim=None, keepdim: bool = False):

@@ -90,7 +90,9 @@ def elementwise(name: str, *operands: object) -> Tensor:
     var = None
     if tracing or (requires_grad and STATE.grad_enabled):
         expr = template(op, tuple(constants))
-        var = ir.Node("elementwise", [leaf_var(t) for t in tensors], shape, dtype, expr=expr).output
+        params = () if op.differentiable else ("stop_gradient",)
+        inputs = [leaf_var(t) for t in tensors]
+        var = ir.Node("elementwise", inputs, shape, dtype, expr=expr, params=params).output
     return _make(value, var, requires_grad and var is not None, shape, dtype)
 
 

@@ -127,3 +127,276 @@ CASES = [
         REDUCE,
     ),
 ]
+
+
+# --- issue: tensor ops for real models ------------------------------------------------------
+def _np_softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _np_log_softmax(x, axis):
+    m = x.max(axis=axis, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+
+
+_np_erf = np.vectorize(__import__("math").erf)
+
+
+def _np_gelu(x):
+    return x / 2 * (1 + _np_erf(x / np.sqrt(2)))
+
+
+def _np_gelu_tanh(x):
+    return x / 2 * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+
+
+def _np_softplus(x, beta=1.0, threshold=20.0):
+    return np.where(beta * x > threshold, x, np.log1p(np.exp(beta * x)) / beta)
+
+
+def _F(m):
+    return m.nn.functional
+
+
+LABELS = [2, 0, 2, 1]  # repeated class 2: gradients must accumulate
+
+
+def _np_cross_entropy(x, labels=LABELS):
+    return -_np_log_softmax(x, 1)[np.arange(len(labels)), labels].mean()
+
+
+MATMUL: tuple[Shapes, ...] = (
+    ((3, 4), (4, 2)),
+    ((4,), (4,)),
+    ((3, 4), (4,)),
+    ((4,), (4, 2)),
+    ((2, 3, 4), (4, 5)),
+    ((2, 1, 3, 4), (5, 4, 2)),
+)
+MATRIX: tuple[Shapes, ...] = (((3, 4),), ((2, 3, 4),))
+
+CASES += [
+    Case("matmul", lambda m, a, b: a @ b, np.matmul, MATMUL),
+    Case("matmul_fn", lambda m, a, b: m.matmul(a, b.T), lambda a, b: a @ b.T, (((3, 4), (2, 4)),)),
+    Case(
+        "mlp_layer",
+        lambda m, x, w, b: m.relu(x @ w.T + b),
+        lambda x, w, b: np.maximum(x @ w.T + b, 0),
+        (((5, 4), (3, 4), (3,)),),
+    ),
+    Case("max_all", lambda m, a: a.max(), np.max, REDUCE),
+    Case("min_all", lambda m, a: a.min(), np.min, REDUCE),
+    Case("amax_dim", lambda m, a: m.amax(a, dim=-1), lambda a: a.max(axis=-1), REDUCE),
+    Case(
+        "amin_keepdim",
+        lambda m, a: a.amin(dim=0, keepdim=True),
+        lambda a: a.min(axis=0, keepdims=True),
+        REDUCE,
+    ),
+    Case("max_dim_values", lambda m, a: a.max(dim=-1).values, lambda a: a.max(axis=-1), REDUCE),
+    Case(
+        "min_dim_keepdim",
+        lambda m, a: m.min(a, dim=0, keepdim=True)[0],
+        lambda a: a.min(axis=0, keepdims=True),
+        REDUCE,
+    ),
+    Case(
+        "logsumexp",
+        lambda m, a: m.logsumexp(a, dim=-1),
+        lambda a: np.log(np.exp(a).sum(axis=-1)),
+        REDUCE,
+    ),
+    Case(
+        "logsumexp_keepdim",
+        lambda m, a: a.logsumexp(dim=(0, 1), keepdim=True),
+        lambda a: np.log(np.exp(a).sum(axis=(0, 1), keepdims=True)),
+        REDUCE_3D,
+    ),
+    Case("var", lambda m, a: a.var(), lambda a: a.var(ddof=1), REDUCE),
+    Case(
+        "var_biased_dim",
+        lambda m, a: m.var(a, dim=-1, unbiased=False),
+        lambda a: a.var(axis=-1),
+        REDUCE,
+    ),
+    Case(
+        "std_correction",
+        lambda m, a: a.std(dim=0, correction=0, keepdim=True),
+        lambda a: a.std(axis=0, keepdims=True),
+        REDUCE,
+    ),
+    Case("reshape", lambda m, a: a.reshape(3, -1) * 2, lambda a: a.reshape(3, -1) * 2, MATRIX),
+    Case("view_flat", lambda m, a: a.view(-1) + 1, lambda a: a.reshape(-1) + 1, MATRIX),
+    Case(
+        "flatten", lambda m, a: a.flatten(1) ** 2, lambda a: a.reshape(a.shape[0], -1) ** 2, MATRIX
+    ),
+    Case(
+        "transpose",
+        lambda m, a: a.transpose(0, -1) * 3,
+        lambda a: np.swapaxes(a, 0, -1) * 3,
+        MATRIX,
+    ),
+    Case(
+        "permute",
+        lambda m, a: m.exp(a.permute(2, 0, 1)),
+        lambda a: np.exp(a.transpose(2, 0, 1)),
+        REDUCE_3D,
+    ),
+    Case("T", lambda m, a: a.T @ a, lambda a: a.T @ a, (((3, 4),),)),
+    Case(
+        "squeeze",
+        lambda m, a: a.squeeze() * 2,
+        lambda a: a.squeeze() * 2,
+        (((2, 1, 3),), ((1, 1),)),
+    ),
+    Case(
+        "unsqueeze",
+        lambda m, a: a.unsqueeze(1) * a.unsqueeze(-1),
+        lambda a: a[:, None] * a[..., None],
+        (((3,),), ((2, 3),)),
+    ),
+    Case(
+        "expand",
+        lambda m, a: a.expand(2, -1, 3) ** 2,
+        lambda a: np.broadcast_to(a, (2, a.shape[0], 3)) ** 2,
+        (((4, 1),),),
+    ),
+    Case(
+        "broadcast_to",
+        lambda m, a: m.broadcast_to(a, (3, 2, 4)).sin(),
+        lambda a: np.sin(np.broadcast_to(a, (3, 2, 4))),
+        (((2, 1),), ((4,),)),
+    ),
+    Case(
+        "cat",
+        lambda m, a, b: m.cat([a, b * 2, a], dim=1),
+        lambda a, b: np.concatenate([a, b * 2, a], axis=1),
+        (((2, 3), (2, 1)),),
+    ),
+    Case(
+        "stack",
+        lambda m, a, b: m.stack([a, b], dim=-1),
+        lambda a, b: np.stack([a, b], axis=-1),
+        (((2, 3), (2, 3)), ((4,), (4,))),
+    ),
+    Case("index_int", lambda m, a: a[1] * 2, lambda a: a[1] * 2, MATRIX),
+    Case(
+        "index_slices",
+        lambda m, a: a[1:, 1::2] * 3,
+        lambda a: a[1:, 1::2] * 3,
+        MATRIX,
+    ),
+    Case(
+        "index_none_ellipsis",
+        lambda m, a: a[None, ..., -1] + 1,
+        lambda a: a[None, ..., -1] + 1,
+        MATRIX,
+    ),
+    Case(
+        "index_arrays",
+        lambda m, a: a[m.tensor([0, 2, 2, -1]), m.tensor([1, 0, 0, 3])] * 2,
+        lambda a: a[np.array([0, 2, 2, -1]), np.array([1, 0, 0, 3])] * 2,
+        (((3, 4),),),
+    ),
+    Case(
+        "index_array_and_slice",
+        lambda m, a: a[:, m.tensor([[3, 0], [3, 3]])],
+        lambda a: a[:, np.array([[3, 0], [3, 3]])],
+        (((3, 4),),),
+    ),
+    Case(
+        "index_split_arrays",
+        lambda m, a: a[m.tensor([1, 0]), :, m.tensor([2, 2])],
+        lambda a: a[np.array([1, 0]), :, np.array([2, 2])],
+        (((3, 2, 4),),),
+    ),
+    Case("clamp", lambda m, a: a.clamp(-0.5, 0.7), lambda a: np.clip(a, -0.5, 0.7), UNARY),
+    Case("clamp_min", lambda m, a: m.clamp(a, min=0.1), lambda a: np.maximum(a, 0.1), UNARY),
+    Case("reciprocal", lambda m, a: m.reciprocal(a), lambda a: 1 / a, UNARY, ("away",)),
+    Case("log1p", lambda m, a: m.log1p(a), np.log1p, UNARY, ("pos",)),
+    Case("expm1", lambda m, a: m.expm1(a), np.expm1, UNARY),
+    Case("softplus", lambda m, a: _F(m).softplus(a), _np_softplus, UNARY),
+    Case(
+        "softplus_beta",
+        lambda m, a: _F(m).softplus(a * 8, beta=2.0, threshold=5.0),
+        lambda a: _np_softplus(a * 8, 2.0, 5.0),
+        UNARY,
+    ),
+    Case(
+        "leaky_relu",
+        lambda m, a: _F(m).leaky_relu(a, 0.2),
+        lambda a: np.where(a > 0, a, 0.2 * a),
+        UNARY,
+        ("away",),
+    ),
+    Case("gelu", lambda m, a: _F(m).gelu(a), _np_gelu, UNARY),
+    Case("gelu_tanh", lambda m, a: _F(m).gelu(a, approximate="tanh"), _np_gelu_tanh, UNARY),
+    Case("silu", lambda m, a: _F(m).silu(a), lambda a: a * _np_sigmoid(a), UNARY),
+    Case("sign_times", lambda m, a: m.sign(a) * a, lambda a: np.sign(a) * a, UNARY, ("away",)),
+    Case("softmax", lambda m, a: _F(m).softmax(a, dim=-1), lambda a: _np_softmax(a, -1), REDUCE),
+    Case(
+        "log_softmax",
+        lambda m, a: _F(m).log_softmax(a, dim=0),
+        lambda a: _np_log_softmax(a, 0),
+        REDUCE,
+    ),
+    Case(
+        "mse_loss",
+        lambda m, a, b: _F(m).mse_loss(a, b),
+        lambda a, b: ((a - b) ** 2).mean(),
+        (((3,), (3,)), ((2, 3), (2, 3))),
+    ),
+    Case(
+        "l1_loss_sum",
+        lambda m, a, b: _F(m).l1_loss(a, b, reduction="sum"),
+        lambda a, b: np.abs(a - b).sum(),
+        (((2, 3), (2, 3)),),
+        ("away", "any"),
+    ),
+    Case(
+        "cross_entropy",
+        lambda m, x: _F(m).cross_entropy(x, m.tensor(LABELS)),
+        _np_cross_entropy,
+        (((4, 3),),),
+    ),
+    Case(
+        "cross_entropy_probs",
+        lambda m, x, p: _F(m).cross_entropy(x, m.softmax(p, dim=1), reduction="sum"),
+        lambda x, p: -(_np_log_softmax(x, 1) * _np_softmax(p, 1)).sum(),
+        (((4, 3), (4, 3)),),
+    ),
+    Case(
+        "nll_loss_weighted",
+        lambda m, x: _F(m).nll_loss(
+            x,
+            m.tensor([2, 0, -100, 1]),
+            weight=m.tensor([0.5, 2.0, 1.5], dtype=x.dtype),
+            ignore_index=-100,
+        ),
+        lambda x: -((x[[0, 1, 3], [2, 0, 1]] * np.array([1.5, 0.5, 2.0])).sum() / 4.0),
+        (((4, 3),),),
+    ),
+    Case(
+        "bce",
+        lambda m, p, t: _F(m).binary_cross_entropy(m.sigmoid(p), m.sigmoid(t)),
+        lambda p, t: (
+            -(
+                _np_sigmoid(t) * np.log(_np_sigmoid(p))
+                + (1 - _np_sigmoid(t)) * np.log(1 - _np_sigmoid(p))
+            ).mean()
+        ),
+        (((2, 3), (2, 3)),),
+    ),
+    Case(
+        "bce_with_logits",
+        lambda m, x, t: _F(m).binary_cross_entropy_with_logits(
+            x, m.sigmoid(t), pos_weight=m.tensor([1.0, 2.0, 0.5], dtype=x.dtype)
+        ),
+        lambda x, t: (
+            (1 - _np_sigmoid(t)) * x
+            + (1 + np.array([0.0, 1.0, -0.5]) * _np_sigmoid(t)) * np.log1p(np.exp(-x))
+        ).mean(),
+        (((2, 3), (2, 3)),),
+    ),
+]

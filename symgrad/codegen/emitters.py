@@ -185,7 +185,8 @@ def _emit_arg_extreme(w: Any, node: ir.Node, better: str) -> None:
     w.emit(indent, f"{cur} = best_{name}{cell}")
     w.emit(
         indent,
-        f"if not seen_{name}{cell} or ({cur} == {cur} and ({val} {better} {cur} or {val} != {val})):",
+        f"if not seen_{name}{cell} or "
+        f"({cur} == {cur} and ({val} {better} {cur} or {val} != {val})):",
     )
     w.emit(indent + 1, f"best_{name}{cell} = {val}")
     w.emit(indent + 1, f"seen_{name}{cell} = True")
