@@ -107,7 +107,6 @@ def logsumexp(x, dim=None, keepdim: bool = False) -> Tensor:
     x = as_tensor(x)
     axes = rules.normalize_dims(dim, x.shape, "logsumexp")
     peak = _extreme(x, "max", axes, True).detach()
-    peak = elementwise("where", elementwise("eq", peak, float("-inf")), 0.0, peak)
     total = sum(elementwise("exp", x - peak), axes, True)
     out = elementwise("log", total) + peak
     return out if keepdim else shape_ops.squeeze(out, axes) if axes else out

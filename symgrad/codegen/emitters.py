@@ -21,15 +21,21 @@ from symgrad.errors import UnsupportedOpError
 
 
 def operand(w: Any, var: ir.Var) -> str:
-    """An array expression with ``var``'s shape (views become real reshapes here)."""
+    """An array name with ``var``'s shape; a view gets a real reshape, once, outside loops."""
     base = view_base(var, w.views)
     if base is var:
         return w.array(var)
-    return f"np.ascontiguousarray({w.array(base)}).reshape({var.shape})"
+    name = f"v_{w.names[id(var)]}"
+    if name not in w.view_names:
+        w.view_names.add(name)
+        w.emit(1, f"{name} = np.ascontiguousarray({w.array(base)}).reshape({var.shape})")
+    return name
 
 
-def loop_nest(w: Any, shape: tuple[int, ...], prefix: str = "i") -> int:
-    """Open ``for`` loops over ``shape``; returns the body's indent."""
+def loop_nest(w: Any, shape: tuple[int, ...], prefix: str = "i", reads=()) -> int:
+    """Open ``for`` loops over ``shape`` (after naming the ``reads``); returns the body's indent."""
+    for var in reads:
+        operand(w, var)
     indent = 1
     for d, n in enumerate(shape):
         w.emit(indent, f"for {prefix}{d} in range({n}):")
@@ -65,14 +71,14 @@ def emit_matmul(w: Any, node: ir.Node) -> None:
         return
     for name, text in zip(("ma", "mb"), operands, strict=True):
         w.emit(1, f"{name}_{w.names[id(out)]} = {text}")
-    indent = loop_nest(w, batch, "b")
+    indent = loop_nest(w, batch, "ib")
     lead = len(batch)
     picks = []
     for name, var in zip(("ma", "mb"), (a, b), strict=True):
         extra = len(batch) - (var.ndim - 2)
-        idx = ["0" if var.shape[d] == 1 else f"b{d + extra}" for d in range(var.ndim - 2)]
+        idx = ["0" if var.shape[d] == 1 else f"ib{d + extra}" for d in range(var.ndim - 2)]
         picks.append(f"np.ascontiguousarray({name}_{w.names[id(out)]}[{_index(idx)}])")
-    where = ", ".join(f"b{d}" for d in range(lead))
+    where = ", ".join(f"ib{d}" for d in range(lead))
     w.emit(indent, f"np.dot({picks[0]}, {picks[1]}, {target}[{where}])")
 
 
@@ -116,7 +122,7 @@ def _source_index(w: Any, node: ir.Node, x_shape, loop_shape, indent: int) -> li
                 "0" if n == 1 else f"i{adv_start + lead + d}" for d, n in enumerate(idx_var.shape)
             ]
             size = x_shape[dim]
-            j = f"j{dim}"
+            j = f"ij{dim}"
             w.emit(indent, f"{j} = {operand(w, idx_var)}[{_index(at)}]")
             w.emit(indent, f"if {j} < 0:")
             w.emit(indent + 1, f"{j} += {size}")
@@ -133,7 +139,7 @@ def emit_gather(w: Any, node: ir.Node) -> None:
     x = node.inputs[0]
     out = node.output
     target = w.allocate(out)
-    indent = loop_nest(w, out.shape)
+    indent = loop_nest(w, out.shape, reads=node.inputs)
     src = _source_index(w, node, x.shape, out.shape, indent)
     here = [f"i{d}" for d in range(out.ndim)]
     w.emit(indent, f"{target}[{_index(here)}] = {operand(w, x)}[{_index(src)}]")
@@ -143,7 +149,7 @@ def emit_scatter_add(w: Any, node: ir.Node) -> None:
     g = node.inputs[0]
     out = node.output
     target = w.allocate(out, fill="0")
-    indent = loop_nest(w, g.shape)
+    indent = loop_nest(w, g.shape, reads=node.inputs)
     dst = _source_index(w, node, out.shape, g.shape, indent)
     here = [f"i{d}" for d in range(g.ndim)]
     w.emit(indent, f"{target}[{_index(dst)}] += {operand(w, g)}[{_index(here)}]")
@@ -175,7 +181,7 @@ def _emit_arg_extreme(w: Any, node: ir.Node, better: str) -> None:
     w.emit(1, f"best_{name} = np.full({shape}, np.nan)")
     w.emit(1, f"seen_{name} = np.zeros({shape}, np.bool_)")
     w.emit(1, f"flat_{name} = 0")
-    indent = loop_nest(w, x.shape)
+    indent = loop_nest(w, x.shape, reads=[x])
     here = [f"i{d}" for d in range(x.ndim)]
     at = ["0" if axis is None or d == axis else f"i{d}" for d in range(x.ndim)]
     pos = f"flat_{name}" if axis is None else f"i{axis}"
