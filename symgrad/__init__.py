@@ -13,7 +13,7 @@ Example:
     ∂f/∂b = -2*b
 """
 
-from symgrad import errors, functional, nn
+from symgrad import errors, functional, nn, optim
 from symgrad.compile import CompiledFunction, compile, grad, value_and_grad
 from symgrad.creation import (
     arange,
@@ -126,6 +126,7 @@ __all__ = [
     "no_grad",
     "ones",
     "ones_like",
+    "optim",
     "permute",
     "rand",
     "randn",

@@ -53,10 +53,18 @@ def arrays_and_signature(args: Sequence[Any]) -> tuple[list[np.ndarray], tuple]:
 
 @dataclass(frozen=True)
 class Entry:
-    """One compiled signature: its kernel and the runner that calls it."""
+    """One compiled signature: its kernel, the runner that calls it, and its guards.
+
+    ``guards`` are (check, expected) pairs on Python-side state the trace relied on
+    (does a ``.grad`` exist, how far an optimizer's state is built).
+    """
 
     kernel: kernels.Kernel
     run: Callable[..., Any]
+    guards: tuple = ()
+
+    def holds(self) -> bool:
+        return all(check() == expected for check, expected in self.guards)
 
 
 class CompiledFunction:
@@ -69,22 +77,27 @@ class CompiledFunction:
         self.fn = fn
         self.mode = mode
         self.argnums = argnums
-        self._entries: dict[tuple, Entry] = {}
+        self._entries: dict[tuple, list[Entry]] = {}
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any) -> Any:
         arrays, signature = arrays_and_signature(args)
-        entry = self._entries.get(signature)
-        if entry is None:
-            entry = self._entry(args)
-        return entry.run(*arrays)
+        entries = self._entries.get(signature)
+        if entries is not None:
+            entry = entries[0]
+            if not entry.guards or entry.holds():
+                return entry.run(*arrays)
+        return self._entry(args).run(*arrays)
 
     def _entry(self, args: Sequence[Any]) -> Entry:
         arrays, signature = arrays_and_signature(args)
-        entry = self._entries.get(signature)
-        if entry is None:
-            specs = [(a.shape, a.dtype) for a in arrays]
-            entry = self._entries[signature] = self._build(specs)
+        entries = self._entries.setdefault(signature, [])
+        for k, entry in enumerate(entries):
+            if entry.holds():
+                entries.insert(0, entries.pop(k))  # the last one that held goes first
+                return entry
+        entry = self._build([(a.shape, a.dtype) for a in arrays])
+        entries.insert(0, entry)
         return entry
 
     def source(self, *args: Any) -> str:
@@ -96,8 +109,8 @@ class CompiledFunction:
         return self._entry(args).kernel.pretty()
 
     def trace_count(self) -> int:
-        """How many signatures have been traced and compiled."""
-        return len(self._entries)
+        """How many times the function has been traced and compiled."""
+        return sum(len(entries) for entries in self._entries.values())
 
     def _grad_positions(self, count: int) -> tuple[int, ...]:
         nums = (self.argnums,) if isinstance(self.argnums, int) else tuple(self.argnums)
@@ -111,7 +124,7 @@ class CompiledFunction:
         if self.mode == "value":
             traced = trace(self.fn, specs, names)
             graph = traced.graph
-            result = pack_expression(range(len(graph.outputs)), traced.structure)
+            result = pack_expression(range(traced.n_results), traced.structure)
         else:
             positions = self._grad_positions(len(specs))
             wants = [i in positions for i in range(len(specs))]
@@ -119,13 +132,24 @@ class CompiledFunction:
             graph = self._gradient_graph(traced, positions)
             result = self._grad_result(len(positions))
         kernel = kernels.build(graph, ["write"] * len(graph.outputs), traced.input_names)
-        return Entry(kernel, make_runner(kernel, len(specs), traced.captured, result))
+        recording = traced.recording
+        run = make_runner(
+            kernel,
+            len(specs),
+            traced.captured,
+            result,
+            traced.state,
+            recording.before_call,
+            recording.after_call,
+        )
+        return Entry(kernel, run, tuple(recording.guards))
 
     def _gradient_graph(self, traced: Traced, positions: tuple[int, ...]) -> ir.Graph:
         if traced.structure != "single":
             raise GradError("grad needs a function that returns one scalar tensor")
         forward = passes.fuse_elementwise(traced.graph)
         out = forward.outputs[0]
+        state = forward.outputs[1:]
         if out.shape != () or not is_floating(out.dtype):
             raise GradError(
                 f"grad needs a scalar float output, got shape {shape_str(out.shape)} and dtype "
@@ -146,7 +170,7 @@ class CompiledFunction:
             else ir.elementwise(sympy.Integer(0), [], shape=v.shape, dtype=v.dtype)
             for g, v in zip(grads, wrt, strict=True)
         ]
-        outputs = ([out] if self.mode == "value_and_grad" else []) + grads
+        outputs = ([out] if self.mode == "value_and_grad" else []) + grads + state
         return ir.Graph(forward.inputs, outputs)
 
     def _grad_result(self, count: int) -> str:

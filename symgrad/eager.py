@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from symgrad import autodiff, ir, kernels, passes
-from symgrad.errors import GradError, ShapeError, TraceError, shape_str
+from symgrad.errors import GradError, ShapeError, shape_str
 from symgrad.tensor import Tensor, leaf_var
 
 
@@ -70,9 +70,10 @@ def _upstream(t: Tensor, gradient) -> np.ndarray:
 def backward(t: Tensor, gradient=None) -> None:
     """Accumulate ``d t / d leaf · gradient`` into the ``.grad`` of every leaf requiring grad."""
     if t.is_traced:
-        raise TraceError(
-            "backward() on a traced tensor is not supported yet; use sg.grad or sg.value_and_grad"
-        )
+        from symgrad.trace_backward import traced_backward
+
+        traced_backward(t, gradient)
+        return
     if not t.requires_grad:
         raise GradError(
             "backward() on a tensor that does not require grad: no input of the computation "

@@ -32,10 +32,10 @@ class Tensor:
     __slots__ = (
         "__weakref__",
         "_dtype",
+        "_grad",
         "_shape",
         "_value",
         "_var",
-        "grad",
         "requires_grad",
     )
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray * Tensor → Tensor
@@ -55,7 +55,22 @@ class Tensor:
         self._shape = value.shape if value is not None else tuple(shape)
         self._dtype = value.dtype if value is not None else np.dtype(dtype)
         self.requires_grad = requires_grad
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient of a leaf (``None`` until a backward reaches it)."""
+        grad = self._grad
+        if grad is not None and STATE.trace is not None and self._value is not None:
+            STATE.trace.reached_through(grad, lambda leaf=self: leaf._grad)
+        return grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        trace = STATE.trace
+        if trace is not None and self._value is not None:
+            trace.grad_written(self)
+        self._grad = value
 
     # --- basic properties -----------------------------------------------------------
     @property
@@ -382,6 +397,56 @@ class Tensor:
     def __rmatmul__(self, other):
         return _shape.matmul(other, self)
 
+    # --- in place ---------------------------------------------------------------------
+    def add_(self, other, alpha=1) -> Tensor:
+        return _ops.assign(self, self + (other if alpha == 1 else other * alpha))
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        return _ops.assign(self, self - (other if alpha == 1 else other * alpha))
+
+    def mul_(self, other) -> Tensor:
+        return _ops.assign(self, self * other)
+
+    def div_(self, other) -> Tensor:
+        return _ops.assign(self, self / other)
+
+    def addcmul_(self, tensor1, tensor2, value=1) -> Tensor:
+        return _ops.assign(self, self + tensor1 * tensor2 * value)
+
+    def addcdiv_(self, tensor1, tensor2, value=1) -> Tensor:
+        return _ops.assign(self, self + tensor1 / tensor2 * value)
+
+    def lerp_(self, end, weight) -> Tensor:
+        return _ops.assign(self, self + (end - self) * weight)
+
+    def copy_(self, src) -> Tensor:
+        return _ops.assign(self, src)
+
+    def zero_(self) -> Tensor:
+        return _ops.assign(self, 0.0)
+
+    def fill_(self, value) -> Tensor:
+        return _ops.assign(self, value)
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        return _ops.assign(self, self.clamp(min, max))
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def clone(self) -> Tensor:
+        """A copy that stays connected to the graph (gradients flow back)."""
+        return _ops.elementwise("add", self, 0) if self.requires_grad else _ops.copy(self)
+
     # --- dtypes -----------------------------------------------------------------------
     def to(self, dtype) -> Tensor:
         """A copy converted to ``dtype`` (``sg.float32``, ``sg.float64``, ``sg.int64``)."""
@@ -408,7 +473,7 @@ def wrap(value: np.ndarray) -> Tensor:
     t._shape = value.shape
     t._dtype = value.dtype
     t.requires_grad = False
-    t.grad = None
+    t._grad = None
     return t
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from symgrad import ir
 from symgrad.dtypes import canonical, is_floating, result_dtype
-from symgrad.errors import GradError
+from symgrad.errors import GradError, ShapeError
 from symgrad.ops import structured
 from symgrad.ops.elementwise import OPS, template
 from symgrad.state import STATE
@@ -179,3 +179,51 @@ def cast(x: Tensor, dtype) -> Tensor:
         )
         var = node.output
     return _make(value, var, requires_grad and var is not None, x._shape, target)
+
+
+def copy(x: Tensor) -> Tensor:
+    """A new tensor with a copy of ``x``'s values (traced: the same value)."""
+    if x._value is None:
+        return Tensor(None, var=x._var, shape=x._shape, dtype=x._dtype)
+    return Tensor(x._value.copy())
+
+
+def assign(target: Tensor, source) -> Tensor:
+    """``target`` takes ``source``'s values in place (``x.add_(y)``, ``x -= y``, ...).
+
+    Eager: the array is overwritten (a leaf that requires grad needs ``sg.no_grad()``,
+    as in PyTorch). Traced: the tensor is rebound to the new value; a captured
+    tensor (a Parameter, a ``.grad``, an optimizer buffer) becomes kernel state that
+    is written back after every call.
+    """
+    source = source if isinstance(source, Tensor) else Tensor(np.asarray(source))
+    if source._shape != target._shape:
+        joint = structured.broadcast_shapes("in-place update", source._shape, target._shape)
+        if joint != target._shape:
+            raise ShapeError(
+                f"in-place update of a tensor of shape {target._shape} with a value of shape "
+                f"{source._shape}: the result must keep the target's shape"
+            )
+    trace = STATE.trace
+    if trace is not None:
+        value = cast(source, target._dtype) if source._dtype != target._dtype else source
+        var = leaf_var(value)
+        if var.shape != target._shape:
+            var = structured.broadcast_to(var, target._shape)
+        if target._value is None:
+            target._var = var
+        else:
+            trace.assign(target, var)
+        return target
+    if target.requires_grad and target.is_leaf and STATE.grad_enabled:
+        raise GradError(
+            "a leaf tensor that requires grad cannot be changed in place while gradients are "
+            "recorded; wrap the update in `with sg.no_grad():` (as optimizers do)"
+        )
+    if source.requires_grad and STATE.grad_enabled and target.is_leaf:
+        raise GradError(
+            "copying a value that requires grad into a plain tensor in place would cut the "
+            "graph; use the out-of-place result instead"
+        )
+    np.copyto(target._value, source._value, casting="unsafe")
+    return target

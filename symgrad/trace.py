@@ -34,29 +34,79 @@ ArgSpec = tuple[tuple[int, ...], np.dtype]
 
 
 class Trace:
-    """The recording context: which concrete tensors the function captured."""
+    """The recording context: captured tensors, the state the function changes, guards, hooks.
+
+    ``captured`` maps each concrete tensor the function read to its input Var;
+    ``current`` holds the latest traced value of a captured tensor that an
+    in-place op changed.  ``guards`` are checks of Python-side state (does a
+    ``.grad`` exist, how far an optimizer's state is built) that the recorded
+    graph assumed; ``before_call`` hooks refresh runtime scalars (learning rates)
+    and ``after_call`` hooks re-attach tensors created while tracing.
+    """
 
     def __init__(self) -> None:
         self.captured: dict[int, tuple[Tensor, ir.Var]] = {}
+        self.getters: dict[int, Callable[[], Tensor]] = {}
+        self.current: dict[int, ir.Var] = {}
+        self.written_grads: set[int] = set()
+        self.guards: list[tuple[Callable[[], object], object]] = []
+        self.before_call: list[Callable[[], None]] = []
+        self.after_call: list[Callable[[], None]] = []
 
     def capture(self, tensor: Tensor) -> ir.Var:
+        current = self.current.get(id(tensor))
+        if current is not None:
+            return current
         entry = self.captured.get(id(tensor))
         if entry is None:
-            entry = self.captured[id(tensor)] = (
-                tensor,
-                ir.Var(tensor.shape, tensor.dtype, origin=tensor),
-            )
+            var = ir.Var(tensor.shape, tensor.dtype, origin=tensor)
+            entry = self.captured[id(tensor)] = (tensor, var)
         return entry[1]
+
+    def assign(self, tensor: Tensor, var: ir.Var) -> None:
+        """Record that captured ``tensor`` now holds ``var`` (written back after each call)."""
+        self.capture(tensor)
+        self.current[id(tensor)] = var
+
+    def reached_through(self, tensor: Tensor, getter: Callable[[], Tensor]) -> None:
+        """``tensor`` was read as ``getter()`` (``p.grad``): read it that way at every call."""
+        self.getters.setdefault(id(tensor), getter)
+
+    def source(self, tensor: Tensor) -> Tensor | Callable[[], Tensor]:
+        """How a runner finds ``tensor`` at call time: the object, or the getter it came from."""
+        return self.getters.get(id(tensor), tensor)
+
+    def grad_written(self, tensor: Tensor) -> None:
+        self.written_grads.add(id(tensor))
+
+    def guard(self, check: Callable[[], object]) -> None:
+        """The recorded graph holds only while ``check()`` returns what it returns now."""
+        self.guards.append((check, check()))
+
+    def state_outputs(self) -> list[tuple[Tensor, ir.Var]]:
+        """Captured tensors whose value the function changed, with their final Vars."""
+        return [
+            (tensor, self.current[key])
+            for key, (tensor, var) in self.captured.items()
+            if key in self.current and self.current[key] is not var
+        ]
 
 
 @dataclass
 class Traced:
-    """A recorded function: its graph (arguments, then captured tensors, as inputs)."""
+    """A recorded function: its graph (arguments, then captured tensors, as inputs).
+
+    The graph's outputs are the function's results, then the new values of
+    ``state`` (captured tensors changed in place), in that order.
+    """
 
     graph: ir.Graph
     input_names: list[str]
-    captured: list[Tensor]
+    captured: list  # Tensors, or getters returning the Tensor to read at each call
     structure: str  # "single", "tuple" or "list": how to pack the outputs
+    n_results: int
+    state: list  # Tensors (or getters) that receive the new values, in output order
+    recording: Trace
 
 
 def argument_names(fn: Callable, count: int) -> list[str]:
@@ -98,18 +148,24 @@ def trace(
         out_vars = [_output_var(t, recording) for t in outputs]
     finally:
         STATE.trace = previous
+    state = recording.state_outputs()
     captured = list(recording.captured.values())
     inputs = [a._var for a in args] + [var for _, var in captured]
     cap_names = [f"cap{k}" for k in range(len(captured))]
     return Traced(
-        ir.Graph(inputs, out_vars),
+        ir.Graph(inputs, out_vars + [var for _, var in state]),
         [*names, *cap_names],
-        [t for t, _ in captured],
+        [recording.source(t) for t, _ in captured],
         structure,
+        len(out_vars),
+        [recording.source(t) for t, _ in state],
+        recording,
     )
 
 
 def _flatten(result: Any) -> tuple[list[Tensor], str]:
+    if result is None:
+        return [], "none"
     if isinstance(result, Tensor):
         return [result], "single"
     if isinstance(result, tuple | list) and all(isinstance(r, Tensor) for r in result):
@@ -122,10 +178,3 @@ def _flatten(result: Any) -> tuple[list[Tensor], str]:
 
 def _output_var(t: Tensor, recording: Trace) -> ir.Var:
     return t._var if t._value is None else recording.capture(t)
-
-
-def pack(values: list, structure: str) -> Any:
-    """Rebuild the function's return structure from flat outputs."""
-    if structure == "single":
-        return values[0]
-    return tuple(values) if structure == "tuple" else list(values)

@@ -1,0 +1,101 @@
+"""Adam, AdamW (decoupled weight decay) and their AMSGrad variants, as PyTorch documents them.
+
+Example:
+    >>> import symgrad as sg
+    >>> w = sg.tensor([1.0], requires_grad=True)
+    >>> opt = Adam([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w
+    tensor([0.9], requires_grad=True)
+"""
+
+from __future__ import annotations
+
+from symgrad.functions import maximum
+from symgrad.optim.optimizer import Optimizer
+from symgrad.tensor import Tensor
+
+
+class Adam(Optimizer):
+    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)``."""
+
+    decoupled = False
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        maximize: bool = False,
+    ):
+        if lr < 0 or eps < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
+            raise ValueError(f"{type(self).__name__}: invalid lr={lr}, betas={betas} or eps={eps}")
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def init_state(self, group) -> None:
+        for p in group["params"]:
+            if p.grad is not None:
+                self.buffer(p, "step")
+                self.buffer(p, "exp_avg", like=p)
+                self.buffer(p, "exp_avg_sq", like=p)
+                if group["amsgrad"]:
+                    self.buffer(p, "max_exp_avg_sq", like=p)
+
+    def update_group(self, group, lr: Tensor) -> None:
+        beta1, beta2 = group["betas"]
+        decay = group["weight_decay"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            grad = -p.grad if group["maximize"] else p.grad
+            if decay and self.decoupled:
+                p.mul_(1 - lr * decay)
+            elif decay:
+                grad = grad + p * decay
+            step = self.buffer(p, "step")
+            exp_avg = self.buffer(p, "exp_avg", like=p)
+            exp_avg_sq = self.buffer(p, "exp_avg_sq", like=p)
+            step.add_(1)
+            exp_avg.lerp_(grad, 1 - beta1)
+            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            bias_correction1 = 1 - beta1**step
+            bias_correction2 = 1 - beta2**step
+            step_size = lr / bias_correction1
+            if group["amsgrad"]:
+                peak = self.buffer(p, "max_exp_avg_sq", like=p)
+                peak.copy_(maximum(peak, exp_avg_sq))
+                second = peak
+            else:
+                second = exp_avg_sq
+            denom = second.sqrt() / bias_correction2.sqrt() + group["eps"]
+            p.addcdiv_(exp_avg, denom, value=-step_size)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (default ``weight_decay=1e-2``), as in PyTorch."""
+
+    decoupled = True
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        maximize: bool = False,
+    ):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)

@@ -1,0 +1,190 @@
+"""The optimizer base class: parameter groups, state, and updates that run as one kernel.
+
+An optimizer's update is written once, with in-place tensor ops (``p.add_(...)``,
+``buf.mul_(m).add_(g)``).  Called eagerly, ``step()`` traces that update into
+one generated kernel per parameter-group structure and runs it; called inside a
+compiled training step, the same update is recorded into the step's kernel.
+Learning rates are runtime inputs (a scheduler changes them without a retrace),
+while the other hyperparameters and the shape of the state are guards: change
+them and the update is traced again.
+
+Example:
+    >>> import symgrad as sg
+    >>> w = sg.tensor([1.0, 2.0], requires_grad=True)
+    >>> opt = sg.optim.SGD([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w
+    tensor([0.8, 1.6], requires_grad=True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from symgrad.state import STATE, enable_grad, no_grad
+from symgrad.tensor import Tensor
+
+
+class Optimizer:
+    """Base class: ``param_groups`` (dicts with ``params`` and hyperparameters) and ``state``."""
+
+    def __init__(self, params: Iterable, defaults: dict[str, Any]):
+        self.defaults = dict(defaults)
+        self.state: dict[Tensor, dict[str, Tensor]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+        self._lr_tensors: dict[int, Tensor] = {}
+        self._update: Callable[[], None] | None = None
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyperparameters (defaults fill the rest)."""
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"{type(self).__name__} can only optimize tensors, got {type(p).__name__}"
+                )
+            if not p.requires_grad or not p.is_leaf:
+                raise ValueError(
+                    f"{type(self).__name__}: a tensor of shape {p.shape} that is not a leaf "
+                    "requiring grad cannot be optimized (use sg.nn.Parameter)"
+                )
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        full = {**self.defaults, **group, "params": params}
+        self.param_groups.append(full)
+
+    # --- the public API ---------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all parameters (to ``None``, or to zeros in place)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    with no_grad():
+                        p.grad.zero_()
+
+    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
+        """Update every parameter that has a gradient (one generated kernel)."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        if STATE.trace is not None:
+            self._record_update()
+        else:
+            if self._update is None:
+                from symgrad.compile import CompiledFunction
+
+                self._update = CompiledFunction(self._record_update)
+            self._update()
+        return loss
+
+    # --- what subclasses write ----------------------------------------------------------
+    def update_group(self, group: dict[str, Any], lr: Tensor) -> None:
+        """Update the parameters of one group in place (subclasses implement this)."""
+        raise NotImplementedError
+
+    def init_state(self, group: dict[str, Any]) -> None:
+        """Create state buffers whose first value is the steady-state one (zeros), so the
+        first step and the later ones share one kernel."""
+
+    # --- machinery ----------------------------------------------------------------------
+    def _record_update(self) -> None:
+        trace = STATE.trace
+        for group in self.param_groups:
+            self.init_state(group)
+        trace.guard(self._structure)
+        with no_grad():
+            for index, group in enumerate(self.param_groups):
+                self.update_group(group, self._lr(index, trace))
+
+    def _lr(self, index: int, trace) -> Tensor:
+        lr = self._lr_tensors.get(index)
+        if lr is None:
+            lr = self._lr_tensors[index] = Tensor(np.array(0.0))
+        group = self.param_groups[index]
+
+        def sync(lr=lr, group=group) -> None:
+            lr._value[()] = group["lr"]
+
+        sync()
+        trace.before_call.append(sync)
+        return lr
+
+    def _structure(self) -> tuple:
+        """What the recorded update assumed: hyperparameters other than ``lr``, which
+        parameters have gradients, which state buffers exist."""
+        parts = []
+        for group in self.param_groups:
+            hyper = tuple((k, v) for k, v in sorted(group.items()) if k not in ("params", "lr"))
+            params = tuple(
+                (id(p), p.grad is None, tuple(sorted(self.state.get(p, {}))))
+                for p in group["params"]
+            )
+            parts.append((hyper, params))
+        return tuple(parts)
+
+    def buffer(self, p: Tensor, name: str, like: Tensor | None = None, fill: float = 0.0) -> Tensor:
+        """The state tensor ``name`` of parameter ``p`` (created filled with ``fill``)."""
+        slot = self.state.setdefault(p, {})
+        if name not in slot:
+            shape, dtype = ((), np.float64) if like is None else (like.shape, like.dtype)
+            slot[name] = Tensor(np.full(shape, fill, dtype))
+        return slot[name]
+
+    # --- saving -----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """``{'state': {index: {name: array}}, 'param_groups': [...]}``, as in PyTorch."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+        state = {
+            index[id(p)]: {k: v.numpy().copy() for k, v in slot.items()}
+            for p, slot in self.state.items()
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyperparameters and state saved by :meth:`state_dict`."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+            len(g["params"]) != len(mine["params"])
+            for g, mine in zip(groups, self.param_groups, strict=False)
+        ):
+            raise ValueError("loaded state dict has a different number of parameters or groups")
+        by_index = {}
+        for saved, mine in zip(groups, self.param_groups, strict=True):
+            for i, p in zip(saved["params"], mine["params"], strict=True):
+                by_index[i] = p
+            mine.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = {
+            by_index[int(i)]: {k: Tensor(np.array(v, copy=True)) for k, v in slot.items()}
+            for i, slot in state_dict["state"].items()
+        }
+        self._update = None
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join([*lines, ")"])

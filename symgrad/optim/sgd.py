@@ -1,0 +1,68 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
+
+The update is PyTorch's documented algorithm, step for step.
+
+Example:
+    >>> import symgrad as sg
+    >>> w = sg.tensor([1.0], requires_grad=True)
+    >>> opt = SGD([w], lr=0.5, momentum=0.9)
+    >>> for _ in range(2):
+    ...     opt.zero_grad()
+    ...     (w * w).sum().backward()
+    ...     opt.step()
+    >>> w
+    tensor([-0.9], requires_grad=True)
+"""
+
+from __future__ import annotations
+
+from symgrad.optim.optimizer import Optimizer
+from symgrad.tensor import Tensor
+
+
+class SGD(Optimizer):
+    """``SGD(params, lr, momentum=0, dampening=0, nesterov=False, weight_decay=0)``."""
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        maximize: bool = False,
+    ):
+        if lr < 0 or momentum < 0 or weight_decay < 0:
+            raise ValueError(
+                f"SGD: invalid lr={lr}, momentum={momentum} or weight_decay={weight_decay}"
+            )
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            nesterov=nesterov,
+            weight_decay=weight_decay,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def update_group(self, group, lr: Tensor) -> None:
+        momentum, dampening = group["momentum"], group["dampening"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            d_p = -p.grad if group["maximize"] else p.grad
+            if group["weight_decay"]:
+                d_p = d_p + p * group["weight_decay"]
+            if momentum:
+                fresh = "momentum_buffer" not in self.state.get(p, {})
+                buf = self.buffer(p, "momentum_buffer", like=p)
+                if fresh:
+                    buf.copy_(d_p)
+                else:
+                    buf.mul_(momentum).add_(d_p, alpha=1 - dampening)
+                d_p = d_p + buf * momentum if group["nesterov"] else buf
+            p.sub_(d_p * lr)
