@@ -23,7 +23,8 @@ import sympy
 from symgrad import autodiff, ir, passes
 from symgrad.compile import to_array
 from symgrad.dtypes import is_floating
-from symgrad.errors import GradError, UnsupportedOpError
+from symgrad.errors import GradError
+from symgrad.tensor import Tensor
 from symgrad.trace import argument_names, trace
 
 
@@ -84,19 +85,41 @@ def formulas(fn: Callable, *example_args) -> Formulas:
     forward = passes.fuse_elementwise(traced.graph)
     out = forward.outputs[0]
     upstream = ir.Var(out.shape, out.dtype)
+    labels = dict(zip(map(id, forward.inputs), traced.input_names, strict=True))
+    param_names = _parameter_names(fn)
     wrt = [v for v, w in zip(forward.inputs, wants, strict=False) if w]
+    for var, source in zip(forward.inputs[len(specs) :], traced.captured, strict=True):
+        tensor = source() if callable(source) and not isinstance(source, Tensor) else source
+        if tensor.requires_grad and is_floating(var.dtype):
+            wrt.append(var)
+            labels[id(var)] = param_names.get(id(tensor), labels[id(var)])
     grads = autodiff.vjp([out], [upstream], wrt)
-    symbols = {
-        id(v): sympy.Symbol(n, real=True)
-        for v, n in zip(forward.inputs, traced.input_names, strict=True)
-    }
+    symbols = {id(v): sympy.Symbol(labels[id(v)], real=True) for v in forward.inputs}
     symbols[id(upstream)] = sympy.Integer(1)
     derivatives = {}
     for var, g in zip(wrt, grads, strict=True):
-        name = traced.input_names[forward.inputs.index(var)]
-        derivatives[name] = sympy.Integer(0) if g is None else _inline(g, symbols)
+        derivatives[labels[id(var)]] = sympy.Integer(0) if g is None else _inline(g, symbols)
     fn_name = getattr(fn, "__name__", "f")
     return Formulas("f" if fn_name == "<lambda>" else fn_name, derivatives)
+
+
+def _parameter_names(fn: Callable) -> dict[int, str]:
+    """Names for the Parameters ``fn`` reaches through the Modules it closes over."""
+    import inspect
+
+    try:
+        scope = inspect.getclosurevars(fn)
+    except TypeError:
+        return {}
+    names: dict[int, str] = {}
+    for variable, value in {**scope.globals, **scope.nonlocals}.items():
+        named = getattr(value, "named_parameters", None)
+        if callable(named):
+            for name, p in named():
+                names.setdefault(id(p), f"{variable}.{name}")
+        elif isinstance(value, Tensor) and value.requires_grad:
+            names.setdefault(id(value), variable)
+    return names
 
 
 def _positional_count(fn: Callable) -> int:
@@ -109,11 +132,17 @@ def _positional_count(fn: Callable) -> int:
     )
 
 
-_STRUCTURED_NAMES = {"sum": sympy.Function("sum")}
+def _structured(node: ir.Node, inputs: list[sympy.Expr]) -> sympy.Expr:
+    """A structured op shown as a named function: ``matmul(x, W)``, ``transpose(W)``, ..."""
+    if node.op == "reshape":
+        return inputs[0]
+    if node.op == "permute" and len(node.params[0]) == 2:
+        return sympy.Function("transpose")(inputs[0])
+    return sympy.Function(node.op)(*inputs)
 
 
 def _inline(var: ir.Var, known: dict[int, sympy.Expr]) -> sympy.Expr:
-    """``var`` as one expression over the argument symbols (per element)."""
+    """``var`` as one expression over the argument and parameter symbols (per element)."""
     nodes, _ = ir.toposort([var], stop=[])
     for node in nodes:
         if id(node.output) in known:
@@ -121,11 +150,7 @@ def _inline(var: ir.Var, known: dict[int, sympy.Expr]) -> sympy.Expr:
         inputs = [known[id(v)] for v in node.inputs]
         if node.op == "elementwise":
             value = node.expr.xreplace({ir.arg(i): e for i, e in enumerate(inputs)})
-        elif node.op == "reshape":
-            value = inputs[0]
-        elif node.op in _STRUCTURED_NAMES:
-            value = _STRUCTURED_NAMES[node.op](inputs[0])
         else:
-            raise UnsupportedOpError(f"formulas cannot show op {node.op!r} per element yet")
+            value = _structured(node, inputs)
         known[id(node.output)] = value
     return sympy.factor_terms(known[id(var)])
