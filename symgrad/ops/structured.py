@@ -55,11 +55,18 @@ def reduced_shape(shape: tuple[int, ...], axes: tuple, keepdim: bool) -> tuple[i
 
 def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     """NumPy broadcasting, with an error that names the op and the shapes."""
-    try:
-        return tuple(np.broadcast_shapes(*shapes))
-    except ValueError:
-        listed = " with ".join(shape_str(s) for s in shapes)
-        raise ShapeError(f"cannot broadcast {listed} in {op}") from None
+    ndim = max(len(s) for s in shapes)
+    result = [1] * ndim
+    for shape in shapes:
+        lead = ndim - len(shape)
+        for d, n in enumerate(shape):
+            have = result[lead + d]
+            if n != have and n != 1:
+                if have != 1:
+                    listed = " with ".join(shape_str(s) for s in shapes)
+                    raise ShapeError(f"cannot broadcast {listed} in {op}")
+                result[lead + d] = n
+    return tuple(result)
 
 
 def sum_dtype(dtype: np.dtype) -> np.dtype:
