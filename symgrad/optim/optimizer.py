@@ -45,6 +45,7 @@ class Optimizer:
             self.add_param_group(group)
         self._lr_tensors: dict[int, Tensor] = {}
         self._update: Callable[[], None] | None = None
+        self._buffers_made = 0
 
     def add_param_group(self, group: dict[str, Any]) -> None:
         """Add a group of parameters with its own hyperparameters (defaults fill the rest)."""
@@ -127,21 +128,19 @@ class Optimizer:
 
     def _structure(self) -> tuple:
         """What the recorded update assumed: hyperparameters other than ``lr``, which
-        parameters have gradients, which state buffers exist."""
-        parts = []
-        for group in self.param_groups:
-            hyper = tuple((k, v) for k, v in sorted(group.items()) if k not in ("params", "lr"))
-            params = tuple(
-                (id(p), p.grad is None, tuple(sorted(self.state.get(p, {}))))
-                for p in group["params"]
-            )
-            parts.append((hyper, params))
-        return tuple(parts)
+        parameters have gradients, which state buffers exist (a counter of creations)."""
+        hyper = tuple(
+            tuple(v for k, v in group.items() if k not in ("params", "lr", "initial_lr"))
+            for group in self.param_groups
+        )
+        grads = tuple(p._grad is None for group in self.param_groups for p in group["params"])
+        return hyper, grads, self._buffers_made
 
     def buffer(self, p: Tensor, name: str, like: Tensor | None = None, fill: float = 0.0) -> Tensor:
         """The state tensor ``name`` of parameter ``p`` (created filled with ``fill``)."""
         slot = self.state.setdefault(p, {})
         if name not in slot:
+            self._buffers_made += 1
             shape, dtype = ((), np.float64) if like is None else (like.shape, like.dtype)
             slot[name] = Tensor(np.full(shape, fill, dtype))
         return slot[name]
@@ -180,6 +179,7 @@ class Optimizer:
             by_index[int(i)]: {k: Tensor(np.array(v, copy=True)) for k, v in slot.items()}
             for i, slot in state_dict["state"].items()
         }
+        self._buffers_made += 1
         self._update = None
 
     def __repr__(self) -> str:
