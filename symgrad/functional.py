@@ -78,9 +78,12 @@ def softmax(x, dim: int | None = None) -> Tensor:
 
 
 def log_softmax(x, dim: int | None = None) -> Tensor:
-    """``x - logsumexp(x)`` along ``dim``."""
+    """``x - logsumexp(x)`` along ``dim``, as ``(x - max) - log(sum(exp(x - max)))`` so that
+    large logits keep their precision."""
     x = as_tensor(x)
-    return x - reductions.logsumexp(x, _softmax_dim(x, dim), keepdim=True)
+    d = _softmax_dim(x, dim)
+    shifted = x - reductions.amax(x, d, keepdim=True).detach()
+    return shifted - elementwise("log", sum(elementwise("exp", shifted), d, True))
 
 
 def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
@@ -150,7 +153,9 @@ def nll_loss(
     classes = input.shape[class_dim]
     _check_labels("nll_loss", target, classes, ignore_index)
     keep = target != ignore_index
-    safe = elementwise("where", keep, target, 0)
+    # Ignored entries read class 0 (and count for nothing); other negative labels become
+    # `classes`, which the gather rejects, instead of wrapping around to the last class.
+    safe = elementwise("where", keep, elementwise("where", target < 0, classes, target), 0)
     picked = reductions.take_along_dim(input, shape_ops.unsqueeze(safe, class_dim), class_dim)
     picked = shape_ops.squeeze(picked, class_dim)
     scale = keep.to(input.dtype)

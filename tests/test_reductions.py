@@ -61,7 +61,7 @@ TIE_CASES = [
     pytest.param(lambda x: x.min(dim=1, keepdim=True).values, TIES, id="min-dim1-keepdim"),
     pytest.param(lambda x: x.max(dim=-1).values, TIES_3D, id="max-last-3d"),
     pytest.param(lambda x: x.min(dim=0).values, TIES_3D, id="min-dim0-3d"),
-    pytest.param(lambda x: (x.amax(dim=1) * x.amin(dim=1)), TIES, id="amax-times-amin"),
+    pytest.param(lambda x: x.amax(dim=1) * x.amin(dim=1), TIES, id="amax-times-amin"),
 ]
 
 
@@ -170,7 +170,7 @@ def test_argmax_argmin_match_torch_and_numpy(kind, data, dim, keepdim):
     np.testing.assert_array_equal(module.numpy(), expected)
 
 
-@pytest.mark.parametrize("data", sorted(ARG_DATA))
+@pytest.mark.parametrize("data", ["ties3d", "random", "vector"])
 def test_argmax_argmin_match_torch_when_compiled(data):
     a = ARG_DATA[data]
     combos = [
@@ -245,12 +245,10 @@ VAR_CASES = [
     pytest.param(lambda x: x.var(dim=0, unbiased=True, keepdim=True), id="var-unbiased-keep"),
     pytest.param(lambda x: x.var(dim=(0, 2), correction=0), id="var-correction0-tuple"),
     pytest.param(lambda x: x.var(dim=1, correction=2), id="var-correction2"),
-    pytest.param(lambda x: x.var(dim=-1, correction=1, keepdim=True), id="var-correction1"),
     pytest.param(lambda x: x.std(unbiased=False), id="std-biased-all"),
     pytest.param(lambda x: x.std(dim=2, unbiased=False, keepdim=True), id="std-biased-dim"),
     pytest.param(lambda x: x.std(dim=1, correction=2), id="std-correction2"),
     pytest.param(lambda x: x.std(dim=(1, 2), correction=0), id="std-correction0-tuple"),
-    pytest.param(lambda x: x.std(), id="std-default"),
 ]
 
 

@@ -12,7 +12,8 @@ import symgrad.functional as F
 def _params(seed=0, dtype=np.float64):
     rng = np.random.default_rng(seed)
     shapes = [(4, 16), (16,), (16, 1), (1,)]
-    return [sg.tensor(rng.standard_normal(s) * 0.5, dtype=dtype, requires_grad=True) for s in shapes]
+    draws = [rng.standard_normal(s) * 0.5 for s in shapes]
+    return [sg.tensor(d, dtype=dtype, requires_grad=True) for d in draws]
 
 
 def _data(batch, seed=1):
