@@ -72,9 +72,18 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     return permute(x, axes) if x.ndim else x
 
 
+_SWAP = (1, 0)
+
+
 def matrix_transpose(x: Tensor) -> Tensor:
     """``x.T``: all dims reversed (the matrix transpose for 2-D tensors)."""
+    if x.ndim == 2:  # the common case (``x @ w.T`` in every Linear layer), kept short
+        return apply_structured([x], _transpose_2d, np.transpose)
     return permute(x, tuple(reversed(range(x.ndim)))) if x.ndim > 1 else x
+
+
+def _transpose_2d(v):
+    return rules.permute(v, _SWAP)
 
 
 def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:

@@ -47,12 +47,16 @@ def as_tensor(value: object) -> Tensor:
 
 def _make(value, var, requires_grad, shape, dtype) -> Tensor:
     if value is not None:
-        value = np.asarray(value)  # NumPy returns scalars for 0-d results
+        if type(value) is not np.ndarray:
+            value = np.asarray(value)  # NumPy returns scalars for 0-d results
         if value.dtype != dtype:
             value = value.astype(dtype)
     if var is not None and var.producer is not None:
         var.value = value
     return Tensor(value, requires_grad, var=var, shape=shape, dtype=dtype)
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _should_record(tensors: list[Tensor], differentiable: bool) -> bool:
@@ -66,27 +70,47 @@ def elementwise(name: str, *operands: object) -> Tensor:
     op = OPS[name]
     tensors: list[Tensor] = []
     constants: list[object] = []
+    values: list[object] = []
+    plain = True  # only same-dtype float tensors and Python numbers: no promotion to work out
+    requires_grad = False
     for operand in operands:
         if isinstance(operand, Tensor):
-            tensors.append(operand)
-            constants.append(None)
-        elif isinstance(operand, _SCALARS):
+            pass
+        elif type(operand) in (float, int):
             constants.append(operand)
+            values.append(operand)
+            continue
+        elif isinstance(operand, _SCALARS):
+            plain = False
+            constants.append(operand)
+            values.append(operand)
+            continue
         elif isinstance(operand, np.ndarray | list | tuple):
-            tensors.append(as_tensor(operand))
-            constants.append(None)
+            operand = as_tensor(operand)
         else:
             return NotImplemented
-    shape = tensors[0]._shape
-    if any(t._shape != shape for t in tensors):
-        shape = structured.broadcast_shapes(name, *(t._shape for t in tensors))
-    dtype = _result_dtype(op.kind, tensors, constants)
+        tensors.append(operand)
+        constants.append(None)
+        values.append(operand._value)
+        requires_grad = requires_grad or operand.requires_grad
+    first = tensors[0]
+    shape = first._shape
+    dtype = first._dtype
+    for t in tensors:
+        if t._shape != shape:
+            shape = structured.broadcast_shapes(name, *(t._shape for t in tensors))
+            break
+    for t in tensors:
+        if t._dtype is not dtype:
+            plain = False
+            break
+    if op.kind == "bool":
+        dtype = np.dtype(np.bool_)
+    elif not plain or dtype not in _FLOATS:
+        dtype = _result_dtype(op.kind, tensors, constants)
     tracing = STATE.trace is not None
-    requires_grad = op.differentiable and any(t.requires_grad for t in tensors)
-    value = None
-    if not tracing:
-        args = iter(tensors)
-        value = op.numpy(*[next(args)._value if c is None else c for c in constants])
+    requires_grad = requires_grad and op.differentiable
+    value = None if tracing else op.numpy(*values)
     var = None
     if tracing or (requires_grad and STATE.grad_enabled):
         expr = template(op, tuple(constants))
@@ -114,9 +138,6 @@ def apply_structured(
         out = build(*[ir.Var(t._shape, t._dtype) for t in tensors])
     value = None if tracing else evaluate(*[t._value for t in tensors])
     return _make(value, out if record else None, requires_grad and record, out.shape, out.dtype)
-
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _result_dtype(kind: str, tensors: list[Tensor], constants: list[object]) -> np.dtype:
