@@ -74,6 +74,7 @@ from symgrad.functions import (
     var,
     where,
 )
+from symgrad.nn.serialization import load, save
 from symgrad.state import enable_grad, is_grad_enabled, no_grad
 from symgrad.tensor import Tensor
 from symgrad.version import __version__
@@ -111,6 +112,7 @@ __all__ = [
     "grad",
     "int64",
     "is_grad_enabled",
+    "load",
     "log",
     "log1p",
     "log_softmax",
@@ -133,6 +135,7 @@ __all__ = [
     "reciprocal",
     "relu",
     "reshape",
+    "save",
     "sigmoid",
     "sign",
     "sin",

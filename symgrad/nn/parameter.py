@@ -1,0 +1,81 @@
+"""``Parameter``: a leaf Tensor that a :class:`~symgrad.nn.Module` registers as trainable.
+
+Example:
+    >>> import symgrad as sg
+    >>> w = sg.nn.Parameter(sg.tensor([1.0, 2.0]))
+    >>> w
+    Parameter containing:
+    tensor([1., 2.], requires_grad=True)
+    >>> w.is_leaf, w.requires_grad
+    (True, True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from symgrad.dtypes import canonical, float64
+from symgrad.tensor import Tensor, wrap
+from symgrad.tensor_ops import check_grad_dtype
+
+
+def _as_array(data: object) -> np.ndarray:
+    if isinstance(data, Tensor):
+        return data.numpy()  # shares the array, as torch.nn.Parameter shares storage
+    array = np.asarray(data)
+    dtype = canonical(array.dtype)
+    return array if array.dtype == dtype else array.astype(dtype)
+
+
+def set_array(tensor: Tensor, array: np.ndarray) -> None:
+    """Make ``tensor`` (a leaf) hold ``array`` from now on, keeping the Tensor object.
+
+    The cached graph value is dropped, so later ops see the new shape and dtype.
+    """
+    tensor._value = array
+    tensor._shape = array.shape
+    tensor._dtype = array.dtype
+    tensor._var = None
+
+
+class Parameter(Tensor):
+    """A Tensor that is a module parameter: a leaf with ``requires_grad=True`` by default.
+
+    ``data`` may be a Tensor (its array is shared, not copied, as in PyTorch), a NumPy
+    array or anything ``np.asarray`` takes; ``None`` gives an empty float64 parameter.
+
+    Example:
+        >>> import numpy as np
+        >>> import symgrad as sg
+        >>> a = np.zeros(3)
+        >>> p = Parameter(a)
+        >>> p.numpy() is a
+        True
+        >>> Parameter(sg.tensor([1, 2]), requires_grad=False).requires_grad
+        False
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        array = np.empty(0, float64) if data is None else _as_array(data)
+        if requires_grad:
+            check_grad_dtype(array.dtype)
+        super().__init__(array, requires_grad=requires_grad)
+
+    @property
+    def data(self) -> Tensor:
+        """The values as a plain Tensor sharing the array (outside the recorded graph)."""
+        return wrap(self.numpy())
+
+    @data.setter
+    def data(self, value: Tensor | np.ndarray) -> None:
+        set_array(self, _as_array(value))
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+__all__ = ["Parameter"]
