@@ -46,9 +46,10 @@ class Trace:
 
     def __init__(self) -> None:
         self.captured: dict[int, tuple[Tensor, ir.Var]] = {}
-        self.getters: dict[int, Callable[[], Tensor]] = {}
+        # Keyed by id(); each entry keeps its tensor alive so an id is never reused.
+        self.getters: dict[int, tuple[Tensor, Callable[[], Tensor]]] = {}
         self.current: dict[int, ir.Var] = {}
-        self.written_grads: set[int] = set()
+        self.written_grads: dict[int, Tensor] = {}
         self.guards: list[tuple[Callable[[], object], object]] = []
         self.before_call: list[Callable[[], None]] = []
         self.after_call: list[Callable[[], None]] = []
@@ -70,14 +71,15 @@ class Trace:
 
     def reached_through(self, tensor: Tensor, getter: Callable[[], Tensor]) -> None:
         """``tensor`` was read as ``getter()`` (``p.grad``): read it that way at every call."""
-        self.getters.setdefault(id(tensor), getter)
+        self.getters.setdefault(id(tensor), (tensor, getter))
 
     def source(self, tensor: Tensor) -> Tensor | Callable[[], Tensor]:
         """How a runner finds ``tensor`` at call time: the object, or the getter it came from."""
-        return self.getters.get(id(tensor), tensor)
+        entry = self.getters.get(id(tensor))
+        return entry[1] if entry is not None else tensor
 
     def grad_written(self, tensor: Tensor) -> None:
-        self.written_grads.add(id(tensor))
+        self.written_grads[id(tensor)] = tensor
 
     def guard(self, check: Callable[[], object]) -> None:
         """The recorded graph holds only while ``check()`` returns what it returns now."""
