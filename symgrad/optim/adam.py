@@ -44,14 +44,9 @@ class Adam(Optimizer):
         )
         super().__init__(params, defaults)
 
-    def init_state(self, group) -> None:
-        for p in group["params"]:
-            if p.grad is not None:
-                self.buffer(p, "step")
-                self.buffer(p, "exp_avg", like=p)
-                self.buffer(p, "exp_avg_sq", like=p)
-                if group["amsgrad"]:
-                    self.buffer(p, "max_exp_avg_sq", like=p)
+    def state_buffers(self, group) -> list[tuple[str, bool]]:
+        names = [("step", False), ("exp_avg", True), ("exp_avg_sq", True)]
+        return names + ([("max_exp_avg_sq", True)] if group["amsgrad"] else [])
 
     def update_group(self, group, lr: Tensor) -> None:
         beta1, beta2 = group["betas"]
@@ -59,11 +54,9 @@ class Adam(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            grad = -p.grad if group["maximize"] else p.grad
+            grad = self.gradient(p, group, weight_decay=not self.decoupled)
             if decay and self.decoupled:
                 p.mul_(1 - lr * decay)
-            elif decay:
-                grad = grad + p * decay
             step = self.buffer(p, "step")
             exp_avg = self.buffer(p, "exp_avg", like=p)
             exp_avg_sq = self.buffer(p, "exp_avg_sq", like=p)

@@ -99,9 +99,23 @@ class Optimizer:
         """Update the parameters of one group in place (subclasses implement this)."""
         raise NotImplementedError
 
+    def state_buffers(self, group: dict[str, Any]) -> list[tuple[str, bool]]:
+        """``(name, per_element)`` of the buffers whose first value is zero: made before
+        the first step, so the first step and the later ones share one kernel."""
+        return []
+
     def init_state(self, group: dict[str, Any]) -> None:
-        """Create state buffers whose first value is the steady-state one (zeros), so the
-        first step and the later ones share one kernel."""
+        for p in group["params"]:
+            if p.grad is not None:
+                for name, per_element in self.state_buffers(group):
+                    self.buffer(p, name, like=p if per_element else None)
+
+    def gradient(self, p: Tensor, group: dict[str, Any], weight_decay: bool = True) -> Tensor:
+        """``p.grad`` (negated with ``maximize``), plus the L2 term ``weight_decay * p``."""
+        grad = -p.grad if group["maximize"] else p.grad
+        if weight_decay and group["weight_decay"]:
+            grad = grad + p * group["weight_decay"]
+        return grad
 
     # --- machinery ----------------------------------------------------------------------
     def _record_update(self) -> None:

@@ -46,24 +46,17 @@ class RMSprop(Optimizer):
         )
         super().__init__(params, defaults)
 
-    def init_state(self, group) -> None:
-        for p in group["params"]:
-            if p.grad is not None:
-                self.buffer(p, "step")
-                self.buffer(p, "square_avg", like=p)
-                if group["centered"]:
-                    self.buffer(p, "grad_avg", like=p)
-                if group["momentum"] > 0:
-                    self.buffer(p, "momentum_buffer", like=p)
+    def state_buffers(self, group) -> list[tuple[str, bool]]:
+        names = [("step", False), ("square_avg", True)]
+        names += [("grad_avg", True)] if group["centered"] else []
+        return names + ([("momentum_buffer", True)] if group["momentum"] > 0 else [])
 
     def update_group(self, group, lr: Tensor) -> None:
         alpha = group["alpha"]
         for p in group["params"]:
             if p.grad is None:
                 continue
-            grad = -p.grad if group["maximize"] else p.grad
-            if group["weight_decay"]:
-                grad = grad + p * group["weight_decay"]
+            grad = self.gradient(p, group)
             step = self.buffer(p, "step")
             square_avg = self.buffer(p, "square_avg", like=p)
             step.add_(1)

@@ -54,9 +54,7 @@ class SGD(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            d_p = -p.grad if group["maximize"] else p.grad
-            if group["weight_decay"]:
-                d_p = d_p + p * group["weight_decay"]
+            d_p = self.gradient(p, group)
             if momentum:
                 fresh = "momentum_buffer" not in self.state.get(p, {})
                 buf = self.buffer(p, "momentum_buffer", like=p)
