@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one thread for every contender's BLAS
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
 
 import argparse
 
@@ -127,7 +128,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    print(f"Machine: {machine()}; torch.set_num_threads(1)")
+    print(f"Machine: {machine()}; one thread for PyTorch, BLAS and XLA")
     rows = []
     for workload, make, (repeats, number) in (
         ("MLP 784-128-10, batch 64", mlp_contenders, (15, 20)),

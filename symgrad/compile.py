@@ -147,7 +147,7 @@ class CompiledFunction:
     def _gradient_graph(self, traced: Traced, positions: tuple[int, ...]) -> ir.Graph:
         if traced.structure != "single":
             raise GradError("grad needs a function that returns one scalar tensor")
-        forward = passes.fuse_elementwise(traced.graph)
+        forward = passes.prepare_forward(traced.graph)
         out = forward.outputs[0]
         state = forward.outputs[1:]
         if out.shape != () or not is_floating(out.dtype):

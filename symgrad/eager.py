@@ -123,7 +123,7 @@ def _build_plan(
     recorded = ir.Graph(leaves, [out])
     positions = {id(v): ("leaf", i) for i, v in enumerate(leaves)}
     positions.update({id(n.output): ("node", j) for j, n in enumerate(recorded.nodes)})
-    forward = passes.fuse_elementwise(recorded.clone(origin=lambda v: positions[id(v)]))
+    forward = passes.prepare_forward(recorded.clone(origin=lambda v: positions[id(v)]))
     upstream = ir.Var(out.shape, out.dtype, origin=("upstream",))
     wanted = [i for i, w in enumerate(wants) if w]
     grads = autodiff.vjp(forward.outputs, [upstream], [forward.inputs[i] for i in wanted])

@@ -82,7 +82,7 @@ def formulas(fn: Callable, *example_args) -> Formulas:
     traced = trace(fn, specs, names, requires_grad=wants)
     if traced.structure != "single":
         raise GradError("formulas needs a function that returns one tensor")
-    forward = passes.fuse_elementwise(traced.graph)
+    forward = passes.prepare_forward(traced.graph)
     out = forward.outputs[0]
     upstream = ir.Var(out.shape, out.dtype)
     labels = dict(zip(map(id, forward.inputs), traced.input_names, strict=True))

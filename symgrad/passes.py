@@ -41,11 +41,17 @@ def is_cheap(expr: sympy.Expr) -> bool:
     return True
 
 
+def _inlinable(expr: sympy.Expr, consumers: int) -> bool:
+    # A cheap node is inlined into its only consumer; a single operation (``x - m``)
+    # into every consumer too: recomputing it costs less than storing and reloading it.
+    return is_cheap(expr) and (consumers == 1 or sympy.count_ops(expr) <= 1)
+
+
 def fuse_elementwise(graph: ir.Graph) -> ir.Graph:
     """Inline cheap elementwise nodes into their elementwise consumers.
 
-    A constant or a plain copy (broadcast) is inlined into every consumer; other
-    cheap nodes only into a sole consumer, so no work is duplicated.
+    A constant, a plain copy (broadcast) or a single operation is inlined into every
+    consumer; other cheap nodes only into a sole consumer, so little work is repeated.
     """
     protected = {id(v) for v in graph.inputs} | {id(v) for v in graph.outputs}
     consumers: Counter[int] = Counter()
@@ -72,7 +78,7 @@ def fuse_elementwise(graph: ir.Graph) -> ir.Graph:
                 and producer.op == "elementwise"
                 and not producer.params  # a stop_gradient marker stays until autodiff is done
                 and id(var) not in protected
-                and (producer.expr.is_Atom or (consumers[id(var)] == 1 and is_cheap(producer.expr)))
+                and (producer.expr.is_Atom or _inlinable(producer.expr, consumers[id(var)]))
             ):
                 inner = {ir.arg(j): ref(v) for j, v in enumerate(producer.inputs)}
                 mapping[ir.arg(i)] = producer.expr.xreplace(inner)
@@ -99,9 +105,23 @@ def eliminate_common(graph: ir.Graph) -> ir.Graph:
     return graph.rebuild()
 
 
+def prepare_forward(graph: ir.Graph) -> ir.Graph:
+    """The forward graph autodiff works on: repeated work merged, then cheap work fused."""
+    return fuse_elementwise(eliminate_common(graph))
+
+
+def drop_gradient_stops(graph: ir.Graph) -> ir.Graph:
+    """After autodiff, ``stop_gradient`` markers are plain copies (and may fuse away)."""
+    for node in graph.nodes:
+        if node.params == ("stop_gradient",) and node.expr.is_Atom:
+            node.params = ()
+            node._key = None
+    return graph
+
+
 def optimize(graph: ir.Graph) -> ir.Graph:
     """CSE, fusion, CSE again; dead nodes drop out as each pass rebuilds the graph.
 
     The first CSE merges repeated work so that fusion sees its true consumers.
     """
-    return eliminate_common(fuse_elementwise(eliminate_common(graph)))
+    return eliminate_common(fuse_elementwise(eliminate_common(drop_gradient_stops(graph))))

@@ -27,8 +27,14 @@ def test_nested_functions_stay_separate_nodes():
 
 
 def test_shared_cheap_value_is_not_duplicated():
-    g = _optimized(lambda a: sg.exp(a * a) + sg.sin(a * a), (2,))
-    assert sum(n.op == "elementwise" for n in g.nodes) == 4
+    g = _optimized(lambda a, b: sg.exp(a * a + b) + sg.sin(a * a + b), (2,), (2,))
+    assert sum(n.op == "elementwise" for n in g.nodes) == 4  # a*a + b once, exp, sin, add
+
+
+def test_shared_single_operation_is_recomputed_not_stored():
+    g = _optimized(lambda a, b: sg.exp(a - b) + sg.sin(a - b), (2,), (2,))
+    assert sum(n.op == "elementwise" for n in g.nodes) == 3
+    assert all(set(map(id, n.inputs)) == set(map(id, g.inputs)) for n in g.nodes[:2])
 
 
 def test_common_subexpressions_merge():
