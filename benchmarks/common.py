@@ -37,10 +37,10 @@ def machine() -> str:
     return ", ".join(parts)
 
 
-def interleaved_medians(
+def interleaved_samples(
     contenders: dict[str, Callable[[], object]], repeats: int, number: int
-) -> dict[str, float]:
-    """Median seconds per call of each contender, timed in rotating order.
+) -> dict[str, list[float]]:
+    """Seconds per call of each contender, one sample per repeat, timed in rotating order.
 
     Each repeat times ``number`` calls of every contender (order rotated each
     repeat, garbage collection off) so that noise hits all of them alike.
@@ -51,6 +51,7 @@ def interleaved_medians(
         order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
             fn = contenders[name]
+            gc.collect()
             gc.disable()
             start = time.perf_counter()
             for _ in range(number):
@@ -58,6 +59,14 @@ def interleaved_medians(
             elapsed = time.perf_counter() - start
             gc.enable()
             samples[name].append(elapsed / number)
+    return samples
+
+
+def interleaved_medians(
+    contenders: dict[str, Callable[[], object]], repeats: int, number: int
+) -> dict[str, float]:
+    """Median seconds per call of each contender (see :func:`interleaved_samples`)."""
+    samples = interleaved_samples(contenders, repeats, number)
     return {name: statistics.median(values) for name, values in samples.items()}
 
 

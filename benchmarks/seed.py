@@ -10,15 +10,12 @@ Run:  python benchmarks/seed.py            (full run, about 1.5 minutes)
 from __future__ import annotations
 
 import argparse
-import gc
-import os
-import platform
 import statistics
-import time
 
 import numba
 import numpy as np
 import torch
+from common import interleaved_samples, machine
 
 import symgrad as sg
 
@@ -120,32 +117,9 @@ def check(cases: dict, a: np.ndarray, b: np.ndarray) -> None:
 
 def measure(cases: dict, calls: int, repeats: int) -> dict[str, list[float]]:
     """Per-call µs of each contender per repeat; contenders interleaved, order rotated."""
-    names = list(cases)
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(repeats):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            step = cases[name][1]
-            gc.collect()
-            gc.disable()
-            t0 = time.perf_counter()
-            for _ in range(calls):
-                step()
-            elapsed = time.perf_counter() - t0
-            gc.enable()
-            samples[name].append(elapsed / calls * 1e6)
-    return samples
-
-
-def machine() -> str:
-    cpu = platform.processor() or "?"
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f if "model name" in ln), cpu)
-    return (
-        f"{platform.platform()}, Python {platform.python_version()}, CPU {cpu}, "
-        f"{os.cpu_count()} logical CPUs; numpy {np.__version__}, numba {numba.__version__}, "
-        f"torch {torch.__version__}, symgrad {sg.__version__}"
-    )
+    steps = {name: step for name, (_, step) in cases.items()}
+    samples = interleaved_samples(steps, repeats, calls)
+    return {name: [t * 1e6 for t in values] for name, values in samples.items()}
 
 
 def main() -> None:
