@@ -11,11 +11,18 @@ Example:
     >>> print(sg.formulas(lambda a, b: 3*a**3 - b**2))
     ∂f/∂a = 9*a**2
     ∂f/∂b = -2*b
+
+The package is laid out in pipeline order (see ``docs/architecture.md``):
+``ir`` → ``compiler`` → ``frontend`` → ``runtime`` → ``formulas`` → ``nn``/``optim``.
+This module only gathers the public names; each is listed once, and ``__all__`` is
+made from them.  The elementwise functions (``sg.exp``, ``sg.where``, ...) come from
+the op table.
 """
 
 from symgrad import errors, functional, nn, optim
-from symgrad.compile import CompiledFunction, compile, grad, value_and_grad
-from symgrad.creation import (
+from symgrad.dtypes import bool_, float32, float64, int64
+from symgrad.formulas import Formulas, formulas
+from symgrad.frontend.creation import (
     arange,
     full,
     manual_seed,
@@ -27,11 +34,9 @@ from symgrad.creation import (
     zeros,
     zeros_like,
 )
-from symgrad.dtypes import bool_, float32, float64, int64
-from symgrad.formulas import Formulas, formulas
-from symgrad.functional import log_softmax, softmax
-from symgrad.functions import (
-    abs,
+from symgrad.frontend.functional import log_softmax, softmax
+from symgrad.frontend.math import (
+    ELEMENTWISE_FUNCTIONS,
     amax,
     amin,
     argmax,
@@ -42,117 +47,38 @@ from symgrad.functions import (
     clip,
     concat,
     concatenate,
-    cos,
-    exp,
-    expm1,
     flatten,
-    log,
-    log1p,
     logsumexp,
     matmul,
     max,
-    maximum,
     mean,
     min,
-    minimum,
     permute,
-    reciprocal,
-    relu,
     reshape,
-    sigmoid,
-    sign,
-    sin,
-    sqrt,
     squeeze,
     stack,
     std,
     sum,
     take_along_dim,
-    tanh,
     transpose,
     unsqueeze,
     var,
-    where,
 )
+from symgrad.frontend.tensor import Tensor
 from symgrad.nn.serialization import load, save
-from symgrad.state import enable_grad, is_grad_enabled, no_grad
-from symgrad.tensor import Tensor
+from symgrad.recording import enable_grad, is_grad_enabled, no_grad
+from symgrad.runtime.compiled import CompiledFunction, compile, grad, value_and_grad
 from symgrad.version import __version__
 
-__all__ = [
-    "CompiledFunction",
-    "Formulas",
-    "Tensor",
-    "__version__",
-    "abs",
-    "amax",
-    "amin",
-    "arange",
-    "argmax",
-    "argmin",
-    "bool_",
-    "broadcast_to",
-    "cat",
-    "clamp",
-    "clip",
-    "compile",
-    "concat",
-    "concatenate",
-    "cos",
-    "enable_grad",
-    "errors",
-    "exp",
-    "expm1",
-    "flatten",
-    "float32",
-    "float64",
-    "formulas",
-    "full",
-    "functional",
-    "grad",
-    "int64",
-    "is_grad_enabled",
-    "load",
-    "log",
-    "log1p",
-    "log_softmax",
-    "logsumexp",
-    "manual_seed",
-    "matmul",
-    "max",
-    "maximum",
-    "mean",
-    "min",
-    "minimum",
-    "nn",
-    "no_grad",
-    "ones",
-    "ones_like",
-    "optim",
-    "permute",
-    "rand",
-    "randn",
-    "reciprocal",
-    "relu",
-    "reshape",
-    "save",
-    "sigmoid",
-    "sign",
-    "sin",
-    "softmax",
-    "sqrt",
-    "squeeze",
-    "stack",
-    "std",
-    "sum",
-    "take_along_dim",
-    "tanh",
-    "tensor",
-    "transpose",
-    "unsqueeze",
-    "value_and_grad",
-    "var",
-    "where",
-    "zeros",
-    "zeros_like",
-]
+globals().update(ELEMENTWISE_FUNCTIONS)
+
+# The pipeline's own packages and modules are reachable but not part of the public API.
+_STAGES = {"compiler", "dtypes", "frontend", "ir", "recording", "runtime", "version"}
+__all__ = sorted(
+    name
+    for name in globals()
+    if (not name.startswith("_") or name == "__version__")
+    and name not in _STAGES
+    and name != "ELEMENTWISE_FUNCTIONS"
+)
+del ELEMENTWISE_FUNCTIONS

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from symgrad.errors import GradError, UnsupportedOpError
+
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
 int64 = np.dtype(np.int64)
@@ -47,6 +49,13 @@ def canonical(dtype: object) -> np.dtype:
         return int64
     if dt.kind == "b":
         return bool_
-    from symgrad.errors import UnsupportedOpError
-
     raise UnsupportedOpError(f"dtype {dt} is not supported; use float32, float64, int64 or bool")
+
+
+def check_grad_dtype(dtype: np.dtype) -> None:
+    """Only floating-point tensors can require gradients (as in PyTorch)."""
+    if not is_floating(dtype):
+        raise GradError(
+            f"only float32/float64 tensors can require gradients, got dtype {dtype}; "
+            "convert with .double() or sg.tensor(data, dtype=sg.float64)"
+        )

@@ -11,7 +11,7 @@ Example:
     [(4, 3), (4,), (2, 4), (2,)]
 """
 
-from symgrad import functional
+from symgrad.frontend import functional
 from symgrad.nn import init
 from symgrad.nn.layers import (
     GELU,

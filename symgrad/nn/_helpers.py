@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from symgrad.dtypes import canonical, is_floating
-from symgrad.tensor import Tensor
+from symgrad.frontend.tensor import Tensor
 
 _NAMES = {
     "parameter": "symgrad.nn.Parameter",

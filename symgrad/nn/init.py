@@ -21,8 +21,8 @@ import warnings
 
 import numpy as np
 
-from symgrad import creation
-from symgrad.tensor import Tensor
+from symgrad.frontend import creation
+from symgrad.frontend.tensor import Tensor
 
 _LINEAR = (
     "linear",

@@ -17,14 +17,14 @@ from typing import Any, overload
 
 import numpy as np
 
-from symgrad import creation, functional
 from symgrad.dtypes import canonical, float64
+from symgrad.frontend import creation, functional
+from symgrad.frontend.tensor import Tensor
 from symgrad.nn import init
 from symgrad.nn._helpers import check_device
 from symgrad.nn.module import Module
 from symgrad.nn.parameter import Parameter
-from symgrad.state import STATE
-from symgrad.tensor import Tensor
+from symgrad.recording import RECORDING
 
 
 class Identity(Module):
@@ -368,7 +368,7 @@ class Dropout(Module):
     def forward(self, input: Tensor) -> Tensor:
         if not self.training or self.p == 0:
             return input
-        trace = STATE.trace
+        trace = RECORDING.trace
         if trace is None:
             return input * Tensor(self._draw(input.shape, input.dtype))
         # Compiled: the mask is a kernel input drawn afresh before every call (so a

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from symgrad import functional
-from symgrad.creation import tensor as _tensor
+from symgrad.frontend import functional
+from symgrad.frontend.creation import tensor as _tensor
+from symgrad.frontend.tensor import Tensor
 from symgrad.nn.module import Module
-from symgrad.tensor import Tensor
 
 
 def _legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:

@@ -29,10 +29,10 @@ from typing import Any, Self
 import numpy as np
 
 from symgrad.dtypes import is_floating
+from symgrad.frontend.tensor import Tensor
 from symgrad.nn._helpers import addindent, check_name, check_type, parse_to
 from symgrad.nn.parameter import Parameter, set_array
-from symgrad.state import no_grad
-from symgrad.tensor import Tensor
+from symgrad.recording import no_grad
 
 
 class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):

@@ -16,17 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from symgrad.dtypes import canonical, float64
-from symgrad.tensor import Tensor, wrap
-from symgrad.tensor_ops import check_grad_dtype
-
-
-def _as_array(data: object) -> np.ndarray:
-    if isinstance(data, Tensor):
-        return data.numpy()  # shares the array, as torch.nn.Parameter shares storage
-    array = np.asarray(data)
-    dtype = canonical(array.dtype)
-    return array if array.dtype == dtype else array.astype(dtype)
+from symgrad.dtypes import check_grad_dtype, float64
+from symgrad.frontend.apply import to_array
+from symgrad.frontend.tensor import Tensor, wrap
 
 
 def set_array(tensor: Tensor, array: np.ndarray) -> None:
@@ -60,7 +52,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
-        array = np.empty(0, float64) if data is None else _as_array(data)
+        array = np.empty(0, float64) if data is None else to_array(data)
         if requires_grad:
             check_grad_dtype(array.dtype)
         super().__init__(array, requires_grad=requires_grad)
@@ -72,7 +64,7 @@ class Parameter(Tensor):
 
     @data.setter
     def data(self, value: Tensor | np.ndarray) -> None:
-        set_array(self, _as_array(value))
+        set_array(self, to_array(value))
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from symgrad.tensor import Tensor
+from symgrad.frontend.tensor import Tensor
 
 _MANIFEST = "__symgrad_structure__"
 _SCALARS = (bool, int, float, str, type(None))

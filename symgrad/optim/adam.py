@@ -12,9 +12,9 @@ Example:
 
 from __future__ import annotations
 
-from symgrad.functions import maximum
+from symgrad.frontend.math import maximum
+from symgrad.frontend.tensor import Tensor
 from symgrad.optim.optimizer import Optimizer
-from symgrad.tensor import Tensor
 
 
 class Adam(Optimizer):

@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from symgrad.state import STATE, enable_grad, no_grad
-from symgrad.tensor import Tensor
+from symgrad.frontend.tensor import Tensor
+from symgrad.recording import RECORDING, enable_grad, no_grad
+from symgrad.runtime.compiled import CompiledFunction
 
 
 class Optimizer:
@@ -84,12 +85,10 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        if STATE.trace is not None:
+        if RECORDING.trace is not None:
             self._record_update()
         else:
             if self._update is None:
-                from symgrad.compile import CompiledFunction
-
                 self._update = CompiledFunction(self._record_update)
             self._update()
         return loss
@@ -119,7 +118,7 @@ class Optimizer:
 
     # --- machinery ----------------------------------------------------------------------
     def _record_update(self) -> None:
-        trace = STATE.trace
+        trace = RECORDING.trace
         for group in self.param_groups:
             self.init_state(group)
         trace.guard(self._structure)

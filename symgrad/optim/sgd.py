@@ -16,8 +16,8 @@ Example:
 
 from __future__ import annotations
 
+from symgrad.frontend.tensor import Tensor
 from symgrad.optim.optimizer import Optimizer
-from symgrad.tensor import Tensor
 
 
 class SGD(Optimizer):

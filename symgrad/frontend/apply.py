@@ -1,0 +1,291 @@
+"""Applying ops to Tensors: check shapes, compute values with NumPy, record IR nodes.
+
+A node is recorded when a trace is active, or when gradients are enabled and
+an input requires grad (:func:`records`); otherwise an op is plain NumPy.
+Elementwise ops come from the op table by name; structured ops are applied with
+:func:`apply`, which takes everything from the primitive: its shape rule, its
+NumPy evaluation and how it is recorded.
+
+Example:
+    >>> import symgrad as sg
+    >>> elementwise("mul", sg.tensor([1., 2.]), 3)
+    tensor([3., 6.])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from math import prod
+from typing import Any
+
+import numpy as np
+
+from symgrad import ir
+from symgrad.dtypes import canonical, is_floating, result_dtype
+from symgrad.errors import GradError, ShapeError
+from symgrad.frontend.tensor import Tensor, leaf_var
+from symgrad.ir.elementwise_ops import OPS, ElementwiseOp, template
+from symgrad.ir.shapes import broadcast_shapes, normalize_dims
+from symgrad.recording import RECORDING
+
+_SCALARS = (bool, int, float, np.bool_, np.integer, np.floating)
+
+
+def records(requires_grad: bool) -> bool:
+    """Whether an op records a node: always while tracing, else when gradients are wanted."""
+    return RECORDING.trace is not None or (requires_grad and RECORDING.grad_enabled)
+
+
+def parse_sizes(sizes: tuple) -> tuple[int, ...]:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` (or a list or array), as ints."""
+    if len(sizes) == 1 and isinstance(sizes[0], Sequence | np.ndarray):
+        sizes = tuple(sizes[0])
+    return tuple(int(n) for n in sizes)
+
+
+def to_array(value: object) -> np.ndarray:
+    """``value`` as an array of a supported dtype (Tensors and arrays are not copied)."""
+    if isinstance(value, Tensor):
+        return value.numpy()
+    array = np.asarray(value)
+    dtype = canonical(array.dtype)
+    return array if array.dtype == dtype else array.astype(dtype)
+
+
+def as_tensor(value: object) -> Tensor:
+    """A Tensor for ``value`` (Tensors pass through; arrays and lists are wrapped)."""
+    if isinstance(value, Tensor):
+        return value
+    return Tensor(to_array(value))
+
+
+def _make(value, var, requires_grad, shape, dtype) -> Tensor:
+    if value is not None:
+        if type(value) is not np.ndarray:
+            value = np.asarray(value)  # NumPy returns scalars for 0-d results
+        if value.dtype != dtype:
+            value = value.astype(dtype)
+    if var is not None and var.producer is not None:
+        var.value = value
+    return Tensor(value, requires_grad, var=var, shape=shape, dtype=dtype)
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def elementwise(name: str, *operands: object) -> Tensor:
+    """Apply the elementwise op ``name`` to Tensors and Python numbers, with broadcasting."""
+    op = OPS[name]
+    tensors: list[Tensor] = []
+    constants: list[object] = []
+    values: list[object] = []
+    plain = True  # only same-dtype float tensors and Python numbers: no promotion to work out
+    requires_grad = False
+    for operand in operands:
+        if isinstance(operand, Tensor):
+            pass
+        elif type(operand) in (float, int):
+            constants.append(operand)
+            values.append(operand)
+            continue
+        elif isinstance(operand, _SCALARS):
+            plain = False
+            constants.append(operand)
+            values.append(operand)
+            continue
+        elif isinstance(operand, np.ndarray | list | tuple):
+            operand = as_tensor(operand)
+        else:
+            return NotImplemented
+        tensors.append(operand)
+        constants.append(None)
+        values.append(operand._value)
+        requires_grad = requires_grad or operand.requires_grad
+    first = tensors[0]
+    shape = first._shape
+    dtype = first._dtype
+    for t in tensors:
+        if t._shape != shape:
+            shape = broadcast_shapes(name, *(t._shape for t in tensors))
+            break
+    for t in tensors:
+        if t._dtype is not dtype:
+            plain = False
+            break
+    if op.kind == "bool":
+        dtype = np.dtype(np.bool_)
+    elif not plain or dtype not in _FLOATS:
+        dtype = _result_dtype(op.kind, tensors, constants)
+    requires_grad = requires_grad and op.differentiable
+    value = None if RECORDING.trace is not None else op.numpy(*values)
+    var = None
+    if records(requires_grad):
+        expr = template(op, tuple(constants))
+        params = ir.PLAIN if op.differentiable else ir.STOP_GRADIENT
+        inputs = [leaf_var(t) for t in tensors]
+        var = ir.elementwise(expr, inputs, shape, dtype, params=params)
+    return _make(value, var, requires_grad and var is not None, shape, dtype)
+
+
+def apply(primitive: ir.Primitive, tensors: Sequence[Tensor], params: Any = None) -> Tensor:
+    """Apply a structured primitive: its shape rule checks the inputs, its NumPy
+    evaluation gives the value (eager), and it is recorded when :func:`records` says so.
+    """
+    requires_grad = primitive.differentiable and any(t.requires_grad for t in tensors)
+    record = records(requires_grad)
+    if record:
+        out = primitive.bind([leaf_var(t) for t in tensors], params)
+        shape, dtype = out.shape, out.dtype
+    else:
+        shape, dtype = primitive.shape_rule(params, *tensors)
+    value = (
+        None
+        if RECORDING.trace is not None
+        else primitive.evaluate(params, *(t._value for t in tensors))
+    )
+    return _make(value, out if record else None, requires_grad and record, shape, dtype)
+
+
+def _result_dtype(kind: str, tensors: list[Tensor], constants: list[object]) -> np.dtype:
+    if kind == "bool":
+        return np.dtype(np.bool_)
+    first = tensors[0]._dtype
+    if first in _FLOATS and all(t._dtype is first for t in tensors):
+        if all(c is None or type(c) in (float, int) for c in constants):
+            return first  # the common case: Python numbers never promote a float tensor
+    scalars = [c for c in constants if c is not None]
+    dtype = result_dtype([t._dtype for t in tensors], scalars)
+    if kind == "float" and dtype.kind != "f":
+        return np.dtype(np.float64)
+    return canonical(dtype)
+
+
+def sum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Sum over ``dim`` (an int, a tuple, or ``None`` for all), optionally keeping dims."""
+    x = as_tensor(x)
+    axes = normalize_dims(dim, x._shape, "sum")
+    return apply(ir.SUM, [x], ir.ReduceParams(axes, keepdim))
+
+
+def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Mean over ``dim`` (an int, a tuple, or ``None`` for all), optionally keeping dims."""
+    x = as_tensor(x)
+    axes = normalize_dims(dim, x._shape, "mean")
+    count = prod(x._shape[a] for a in axes)
+    total = sum(x, axes, keepdim)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return elementwise("div", total, count)
+
+
+def cast(x: Tensor, dtype) -> Tensor:
+    """``x`` converted to ``dtype``; gradients flow between float dtypes."""
+    x = as_tensor(x)
+    target = canonical(dtype)
+    if target == x._dtype:
+        return x
+    differentiable = is_floating(target) and is_floating(x._dtype)
+    requires_grad = differentiable and x.requires_grad
+    value = None if RECORDING.trace is not None else x._value.astype(target)
+    var = None
+    if records(requires_grad):
+        var = ir.elementwise(ir.arg(0), [leaf_var(x)], x._shape, target, params=ir.CAST)
+    return _make(value, var, requires_grad and var is not None, x._shape, target)
+
+
+def broadcast(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``x`` broadcast to ``shape``: an elementwise copy, which fuses into its consumers."""
+    if broadcast_shapes("broadcast_to", x._shape, shape) != shape:
+        raise ShapeError(f"cannot broadcast {x._shape} to {shape}")
+    value = None if RECORDING.trace is not None else np.broadcast_to(x._value, shape)
+    var = ir.broadcast_to(leaf_var(x), shape) if records(x.requires_grad) else None
+    return _make(value, var, x.requires_grad and var is not None, shape, x._dtype)
+
+
+def copy(x: Tensor) -> Tensor:
+    """A new tensor with a copy of ``x``'s values (traced: the same value)."""
+    if x._value is None:
+        return Tensor(None, var=x._var, shape=x._shape, dtype=x._dtype)
+    return Tensor(x._value.copy())
+
+
+def assign(target: Tensor, source) -> Tensor:
+    """``target`` takes ``source``'s values in place (``x.add_(y)``, ``x -= y``, ...).
+
+    Eager: the array is overwritten (a leaf that requires grad needs ``sg.no_grad()``,
+    as in PyTorch). Traced: the tensor is rebound to the new value; a captured
+    tensor (a Parameter, a ``.grad``, an optimizer buffer) becomes kernel state that
+    is written back after every call.
+    """
+    source = source if isinstance(source, Tensor) else Tensor(np.asarray(source))
+    if source._shape != target._shape:
+        joint = broadcast_shapes("in-place update", source._shape, target._shape)
+        if joint != target._shape:
+            raise ShapeError(
+                f"in-place update of a tensor of shape {target._shape} with a value of shape "
+                f"{source._shape}: the result must keep the target's shape"
+            )
+    trace = RECORDING.trace
+    if trace is not None:
+        value = cast(source, target._dtype) if source._dtype != target._dtype else source
+        var = ir.broadcast_to(leaf_var(value), target._shape)
+        if target._value is None:
+            target._var = var
+        else:
+            trace.assign(target, var)
+        return target
+    if target.requires_grad and target.is_leaf and RECORDING.grad_enabled:
+        raise GradError(
+            "a leaf tensor that requires grad cannot be changed in place while gradients are "
+            "recorded; wrap the update in `with sg.no_grad():` (as optimizers do)"
+        )
+    if source.requires_grad and RECORDING.grad_enabled and target.is_leaf:
+        raise GradError(
+            "copying a value that requires grad into a plain tensor in place would cut the "
+            "graph; use the out-of-place result instead"
+        )
+    np.copyto(target._value, source._value, casting="unsafe")
+    return target
+
+
+def _operands(values: tuple) -> list:
+    """Python numbers stay constants of the expression; anything else becomes a Tensor
+    (the first operand too when no operand is one)."""
+    out = [v if isinstance(v, int | float) else as_tensor(v) for v in values]
+    if out and not any(isinstance(v, Tensor) for v in out):
+        out[0] = as_tensor(out[0])
+    return out
+
+
+def table_function(row: ElementwiseOp) -> Callable[..., Tensor]:
+    """The module-level function for an op-table row: ``sg.exp(x)``, ``sg.where(c, a, b)``."""
+
+    def fn(*operands: object) -> Tensor:
+        return elementwise(row.name, *_operands(operands))
+
+    fn.__name__ = fn.__qualname__ = row.name
+    fn.__doc__ = (
+        row.doc or f"Elementwise ``{row.name}``: ``sg.{row.name}(x)`` is ``x.{row.name}()``."
+    )
+    return fn
+
+
+def table_method(row: ElementwiseOp) -> Callable[..., Tensor]:
+    """The Tensor method for an op-table row: ``x.exp()``."""
+
+    def method(self: Tensor, *others: object) -> Tensor:
+        return elementwise(row.name, self, *others)
+
+    method.__name__ = method.__qualname__ = row.name
+    method.__doc__ = row.doc or f"Elementwise ``{row.name}`` (see ``sg.{row.name}``)."
+    return method
+
+
+def clamp(x: Tensor, min: object = None, max: object = None) -> Tensor:
+    """Limit values to ``[min, max]`` (either may be None); the gradient is 1 inside and at
+    the boundaries, as in PyTorch."""
+    out = x
+    if min is not None:
+        out = elementwise("clamp_min", out, min)
+    if max is not None:
+        out = elementwise("clamp_max", out, max)
+    return out

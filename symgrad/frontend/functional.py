@@ -1,0 +1,219 @@
+"""Activations and losses with PyTorch's names and arguments.
+
+This module is ``sg.functional``, also reachable as ``sg.nn.functional``.  The plain
+elementwise activations (``relu``, ``sigmoid``, ``tanh``) are generated from the op
+table (rows whose ``api`` lists ``"F"``).
+
+Everything is written with symgrad's own ops, so it traces, differentiates and
+fuses like user code.  The stable forms are used throughout: ``softmax`` and
+``log_softmax`` subtract the row maximum, the logits losses never exponentiate
+a large positive number, so logits of ±1000 give finite values and gradients.
+
+Example:
+    >>> import symgrad as sg
+    >>> import symgrad.functional as F
+    >>> logits = sg.tensor([[1000., 0.], [0., -1000.]])
+    >>> F.cross_entropy(logits, sg.tensor([0, 1]))
+    tensor(500.)
+"""
+
+from __future__ import annotations
+
+from symgrad.errors import ShapeError, UnsupportedOpError, shape_str
+from symgrad.frontend import reductions, shape_ops
+from symgrad.frontend.apply import as_tensor, elementwise, mean, sum, table_function
+from symgrad.frontend.tensor import Tensor
+from symgrad.ir.elementwise_ops import OPS
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+globals().update({name: table_function(row) for name, row in OPS.items() if "F" in row.api})
+
+
+def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta*x)) / beta``, linear where ``beta*x > threshold`` (as PyTorch)."""
+    return elementwise("softplus", as_tensor(x), beta, threshold)
+
+
+def gelu(x, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit: exact (``erf``) or ``approximate='tanh'``."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return elementwise("gelu" if approximate == "none" else "gelu_tanh", as_tensor(x))
+
+
+def silu(x) -> Tensor:
+    """``x * sigmoid(x)``."""
+    return elementwise("silu", as_tensor(x))
+
+
+def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
+    """``x`` for ``x > 0``, else ``negative_slope * x``."""
+    return elementwise("leaky_relu", as_tensor(x), negative_slope)
+
+
+def _softmax_dim(x: Tensor, dim: int | None) -> int:
+    if dim is not None:
+        return dim
+    return 0 if x.ndim in (0, 1, 3) else 1  # PyTorch's choice when dim is not given
+
+
+def softmax(x, dim: int | None = None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim``, with the maximum taken out first."""
+    x = as_tensor(x)
+    d = _softmax_dim(x, dim)
+    peak = reductions.amax(x, d, keepdim=True).detach()
+    e = elementwise("exp", x - peak)
+    return e / sum(e, d, True)
+
+
+def log_softmax(x, dim: int | None = None) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim``, as ``(x - max) - log(sum(exp(x - max)))`` so that
+    large logits keep their precision."""
+    x = as_tensor(x)
+    d = _softmax_dim(x, dim)
+    shifted = x - reductions.amax(x, d, keepdim=True).detach()
+    return shifted - elementwise("log", sum(elementwise("exp", shifted), d, True))
+
+
+def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
+    if reduction == "mean":
+        return mean(loss)
+    if reduction == "sum":
+        return sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _same_shape(op: str, input: Tensor, target: Tensor) -> None:
+    if input.shape != target.shape:
+        raise ShapeError(
+            f"{op}: input {shape_str(input.shape)} and target {shape_str(target.shape)} "
+            "must have the same shape"
+        )
+
+
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Mean squared error."""
+    input, target = as_tensor(input), as_tensor(target)
+    _same_shape("mse_loss", input, target)
+    diff = input - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def l1_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Mean absolute error."""
+    input, target = as_tensor(input), as_tensor(target)
+    _same_shape("l1_loss", input, target)
+    return _reduce(elementwise("abs", input - target), reduction, "l1_loss")
+
+
+def _check_labels(op: str, target: Tensor, classes: int, ignore_index: int) -> None:
+    if target.is_traced:
+        return  # the gather in the kernel checks the range
+    labels = target.numpy()
+    bad = (labels < 0) | (labels >= classes)
+    bad &= labels != ignore_index
+    if bad.any():
+        raise IndexError(
+            f"{op}: target {int(labels[bad][0])} is out of range for {classes} classes "
+            f"(labels must be in 0..{classes - 1}, or ignore_index={ignore_index})"
+        )
+
+
+def nll_loss(
+    input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    """Negative log-likelihood of integer class labels; ``input`` holds log-probabilities.
+
+    ``input`` is ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``; ``target`` has the same
+    shape without the class dim.
+    """
+    input, target = as_tensor(input), as_tensor(target)
+    if target.dtype.kind not in "iu":
+        raise ShapeError(f"nll_loss: target must hold integer class labels, got {target.dtype}")
+    class_dim = 0 if input.ndim == 1 else 1
+    expected = input.shape[:class_dim] + input.shape[class_dim + 1 :]
+    if target.shape != expected:
+        raise ShapeError(
+            f"nll_loss: input {shape_str(input.shape)} needs target of shape "
+            f"{shape_str(expected)}, got {shape_str(target.shape)}"
+        )
+    classes = input.shape[class_dim]
+    _check_labels("nll_loss", target, classes, ignore_index)
+    keep = target != ignore_index
+    # Ignored entries read class 0 (and count for nothing); other negative labels become
+    # `classes`, which the gather rejects, instead of wrapping around to the last class.
+    safe = elementwise("where", keep, elementwise("where", target < 0, classes, target), 0)
+    picked = reductions.take_along_dim(input, shape_ops.unsqueeze(safe, class_dim), class_dim)
+    picked = shape_ops.squeeze(picked, class_dim)
+    scale = keep.to(input.dtype)
+    if weight is not None:
+        scale = scale * shape_ops.getitem(as_tensor(weight).to(input.dtype), safe)
+    loss = -picked * scale
+    if reduction == "mean":
+        return sum(loss) / sum(scale)
+    return _reduce(loss, reduction, "nll_loss")
+
+
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross entropy of logits against integer labels or class probabilities (as PyTorch)."""
+    input, target = as_tensor(input), as_tensor(target)
+    class_dim = 0 if input.ndim == 1 else 1
+    log_probs = log_softmax(input, class_dim)
+    if target.dtype.kind in "iu":
+        loss = nll_loss(log_probs, target, weight, ignore_index, reduction)
+        if not label_smoothing:
+            return loss
+        if weight is not None:
+            raise UnsupportedOpError(
+                "cross_entropy: label_smoothing together with weight is not supported yet"
+            )
+        smooth = -mean(log_probs, class_dim)
+        smooth = _reduce(smooth, reduction, "cross_entropy")
+        return (1 - label_smoothing) * loss + label_smoothing * smooth
+    _same_shape("cross_entropy", input, target)
+    classes = input.shape[class_dim]
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    terms = log_probs * target
+    if weight is not None:
+        shape = [1] * input.ndim
+        shape[class_dim] = classes
+        terms = terms * shape_ops.reshape(as_tensor(weight), shape)
+    return _reduce(-sum(terms, class_dim), reduction, "cross_entropy")
+
+
+def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
+    """BCE of probabilities; each log is clamped at -100, as in PyTorch."""
+    input, target = as_tensor(input), as_tensor(target)
+    _same_shape("binary_cross_entropy", input, target)
+    log_p = elementwise("log", input).clamp(min=-100)
+    log_q = elementwise("log", 1 - input).clamp(min=-100)
+    loss = -(target * log_p + (1 - target) * log_q)
+    if weight is not None:
+        loss = loss * as_tensor(weight)
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, reduction: str = "mean", pos_weight=None
+) -> Tensor:
+    """BCE of logits, ``(1 - t) * x + log(1 + exp(-x))`` computed stably."""
+    input, target = as_tensor(input), as_tensor(target)
+    _same_shape("binary_cross_entropy_with_logits", input, target)
+    softplus_neg = elementwise("log1pexp", -input)
+    if pos_weight is not None:
+        softplus_neg = softplus_neg * (1 + (as_tensor(pos_weight).to(input.dtype) - 1) * target)
+    loss = (1 - target) * input + softplus_neg
+    if weight is not None:
+        loss = loss * as_tensor(weight)
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")

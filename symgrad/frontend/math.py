@@ -1,0 +1,107 @@
+"""Module-level math functions, as in ``torch``: ``sg.exp(x)``, ``sg.where(c, a, b)``, ...
+
+The elementwise ones are generated from the op table (rows whose ``api`` lists
+``"sg"``); the rest call the front end's structured ops.  Each accepts Tensors,
+NumPy arrays, lists and (where it makes sense) Python numbers.
+
+Example:
+    >>> import symgrad as sg
+    >>> sg.maximum(sg.tensor([1., 5.]), 2.0)
+    tensor([2., 5.])
+"""
+
+from __future__ import annotations
+
+from symgrad.frontend import apply, reductions, shape_ops
+from symgrad.frontend.apply import as_tensor, table_function
+from symgrad.frontend.tensor import Tensor
+from symgrad.ir.elementwise_ops import OPS
+
+ELEMENTWISE_FUNCTIONS = {name: table_function(row) for name, row in OPS.items() if "sg" in row.api}
+globals().update(ELEMENTWISE_FUNCTIONS)
+
+
+def sum(x, dim=None, keepdim: bool = False) -> Tensor:
+    """Sum over ``dim`` (int, tuple, or all), like ``torch.sum``."""
+    return apply.sum(as_tensor(x), dim, keepdim)
+
+
+def mean(x, dim=None, keepdim: bool = False) -> Tensor:
+    """Mean over ``dim`` (int, tuple, or all), like ``torch.mean``."""
+    return apply.mean(as_tensor(x), dim, keepdim)
+
+
+def clamp(x, min=None, max=None) -> Tensor:
+    """Limit values to ``[min, max]``; the gradient is 1 inside, boundaries included."""
+    return apply.clamp(as_tensor(x), min, max)
+
+
+clip = clamp
+
+
+def matmul(a, b) -> Tensor:
+    """Matrix product (``a @ b``), NumPy rules: 1-D promotion and batch broadcasting."""
+    return shape_ops.matmul(a, b)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim."""
+    return shape_ops.cat(tensors, dim)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dim."""
+    return shape_ops.stack(tensors, dim)
+
+
+def reshape(x, *shape) -> Tensor:
+    """``x`` with a new shape."""
+    return shape_ops.reshape(as_tensor(x), *shape)
+
+
+def transpose(x, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims."""
+    return shape_ops.transpose(as_tensor(x), dim0, dim1)
+
+
+def permute(x, *dims) -> Tensor:
+    """Reorder dims."""
+    return shape_ops.permute(as_tensor(x), *dims)
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim``."""
+    return shape_ops.flatten(as_tensor(x), start_dim, end_dim)
+
+
+def squeeze(x, dim=None) -> Tensor:
+    """Drop size-1 dims."""
+    return shape_ops.squeeze(as_tensor(x), dim)
+
+
+def unsqueeze(x, dim: int) -> Tensor:
+    """Insert a size-1 dim."""
+    return shape_ops.unsqueeze(as_tensor(x), dim)
+
+
+def broadcast_to(x, shape) -> Tensor:
+    """``x`` broadcast to ``shape``."""
+    return shape_ops.broadcast_to(as_tensor(x), shape)
+
+
+def max(x, dim=None, keepdim: bool = False):
+    """``torch.max``: the largest value, or ``(values, indices)`` along ``dim``."""
+    return reductions.max_or_min(x, "max", dim, keepdim)
+
+
+def min(x, dim=None, keepdim: bool = False):
+    """``torch.min``: the smallest value, or ``(values, indices)`` along ``dim``."""
+    return reductions.max_or_min(x, "min", dim, keepdim)
+
+
+amax, amin, argmax, argmin = reductions.amax, reductions.amin, reductions.argmax, reductions.argmin
+logsumexp, var, std = reductions.logsumexp, reductions.var, reductions.std
+take_along_dim = reductions.take_along_dim

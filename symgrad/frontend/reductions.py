@@ -1,0 +1,120 @@
+"""Reductions beyond sum and mean: max/min, amax/amin, argmax/argmin, logsumexp, var, std.
+
+``x.max()`` and ``amax`` split the gradient evenly among tied maxima (as PyTorch);
+``x.max(dim)`` returns ``(values, indices)`` and sends the gradient to the index.
+``logsumexp`` subtracts the maximum first, so it is finite at logits of ±1000.
+
+Example:
+    >>> import symgrad as sg
+    >>> x = sg.tensor([[1., 5.], [7., 2.]])
+    >>> x.max(), x.amax(dim=1), x.max(dim=0).indices
+    (tensor(7.), tensor([5., 7.]), tensor([1, 0]))
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from symgrad import ir
+from symgrad.frontend import shape_ops
+from symgrad.frontend.apply import apply, as_tensor, elementwise, mean, sum
+from symgrad.frontend.creation import arange
+from symgrad.frontend.tensor import Tensor
+from symgrad.ir.shapes import normalize_dim, normalize_dims
+
+
+class ValuesIndices(NamedTuple):
+    """What ``max(dim)``/``min(dim)`` return, like ``torch.return_types.max``."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _extreme(x: Tensor, primitive: ir.Primitive, dim, keepdim: bool) -> Tensor:
+    axes = normalize_dims(dim, x.shape, primitive.name)
+    return apply(primitive, [x], ir.ReduceParams(axes, keepdim))
+
+
+def amax(x, dim=None, keepdim: bool = False) -> Tensor:
+    """Largest value over ``dim`` (int, tuple or all); ties share the gradient evenly."""
+    return _extreme(as_tensor(x), ir.MAX, dim, keepdim)
+
+
+def amin(x, dim=None, keepdim: bool = False) -> Tensor:
+    """Smallest value over ``dim`` (int, tuple or all); ties share the gradient evenly."""
+    return _extreme(as_tensor(x), ir.MIN, dim, keepdim)
+
+
+def _arg(x: Tensor, primitive: ir.Primitive, dim, keepdim: bool) -> Tensor:
+    axis = None if dim is None else normalize_dim(dim, x.ndim, primitive.name)
+    return apply(primitive, [x], ir.ArgParams(axis, keepdim))
+
+
+def argmax(x, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the largest value (the first one at ties), over ``dim`` or the flattened tensor."""
+    return _arg(as_tensor(x), ir.ARGMAX, dim, keepdim)
+
+
+def argmin(x, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest value (the first one at ties), over ``dim`` or the flattened tensor."""
+    return _arg(as_tensor(x), ir.ARGMIN, dim, keepdim)
+
+
+def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
+    """Pick ``x``'s entries at ``indices`` along ``dim`` (shapes otherwise broadcast)."""
+    d = normalize_dim(dim, x.ndim, "take_along_dim")
+    index = []
+    for k in range(x.ndim):
+        if k == d:
+            index.append(indices)
+        else:
+            shape = [1] * x.ndim
+            shape[k] = x.shape[k]
+            index.append(shape_ops.reshape(arange(x.shape[k]), shape))
+    return shape_ops.getitem(x, tuple(index))
+
+
+def max_or_min(x, kind: str, dim=None, keepdim: bool = False):
+    """``x.max()`` (a scalar) or ``x.max(dim)`` (values and indices), likewise ``min``."""
+    x = as_tensor(x)
+    values_op, indices_op = (ir.MAX, ir.ARGMAX) if kind == "max" else (ir.MIN, ir.ARGMIN)
+    if dim is None:
+        return _extreme(x, values_op, None, False)
+    indices = _arg(x, indices_op, dim, True)
+    values = take_along_dim(x, indices, dim)
+    if not keepdim:
+        values, indices = shape_ops.squeeze(values, dim), shape_ops.squeeze(indices, dim)
+    return ValuesIndices(values, indices)
+
+
+def logsumexp(x, dim=None, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` over ``dim``, computed stably (the max is taken out first)."""
+    x = as_tensor(x)
+    axes = normalize_dims(dim, x.shape, "logsumexp")
+    peak = _extreme(x, ir.MAX, axes, True).detach()
+    total = sum(elementwise("exp", x - peak), axes, True)
+    out = elementwise("log", total) + peak
+    return out if keepdim else shape_ops.squeeze(out, axes) if axes else out
+
+
+def var(
+    x, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
+) -> Tensor:
+    """Variance over ``dim``; ``correction`` (default 1, or ``unbiased=False`` for 0) as PyTorch."""
+    x = as_tensor(x)
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    axes = normalize_dims(dim, x.shape, "var")
+    count = int(np.prod([x.shape[a] for a in axes]))
+    centered = x - mean(x, axes, True)
+    total = sum(centered * centered, axes, keepdim)
+    return elementwise("div", total, max(count - correction, 0))
+
+
+def std(
+    x, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
+) -> Tensor:
+    """Standard deviation: the square root of :func:`var`."""
+    return elementwise("sqrt", var(x, dim, unbiased, keepdim, correction=correction))

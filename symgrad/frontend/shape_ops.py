@@ -1,0 +1,186 @@
+"""Shape ops on Tensors: reshape, transpose, squeeze, expand, cat, stack, indexing, matmul.
+
+Each records one IR node (a view where it can be) and computes its value with
+NumPy in eager mode.
+
+Example:
+    >>> import symgrad as sg
+    >>> x = sg.arange(6.0).reshape(2, 3)
+    >>> x.T.shape, x[:, ::-1][0], (x @ x.T).shape
+    ((3, 2), tensor([2., 1., 0.]), (2, 2))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import prod
+
+import numpy as np
+
+from symgrad import ir
+from symgrad.errors import ShapeError, TraceError, UnsupportedOpError, shape_str
+from symgrad.frontend.apply import apply, as_tensor, broadcast, parse_sizes
+from symgrad.frontend.tensor import Tensor
+from symgrad.ir.primitives.concat import ConcatParams
+from symgrad.ir.primitives.indexing import ARRAY, SLICE, GatherParams
+from symgrad.ir.primitives.permute import PermuteParams
+from symgrad.ir.shapes import normalize_dim, normalize_dims
+
+
+def reshape(x: Tensor, *shape) -> Tensor:
+    """The same elements in a new shape; one size may be ``-1`` (inferred)."""
+    sizes = list(parse_sizes(shape))
+    if sizes.count(-1) > 1:
+        raise ShapeError(f"reshape: only one size may be -1, got {tuple(sizes)}")
+    if -1 in sizes:
+        known = prod(n for n in sizes if n != -1)
+        if known == 0 or x.numel() % known:
+            raise ShapeError(f"cannot reshape {shape_str(x.shape)} to {tuple(sizes)} in reshape")
+        sizes[sizes.index(-1)] = x.numel() // known
+    return apply(ir.RESHAPE, [x], ir.ReshapeParams(tuple(sizes)))
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one."""
+    if x.ndim == 0:
+        return reshape(x, 1)
+    start = normalize_dim(start_dim, x.ndim, "flatten")
+    end = normalize_dim(end_dim, x.ndim, "flatten")
+    merged = prod(x.shape[start : end + 1])
+    return reshape(x, (*x.shape[:start], merged, *x.shape[end + 1 :]))
+
+
+def permute(x: Tensor, *dims) -> Tensor:
+    """Reorder dims: output dim ``i`` is input dim ``dims[i]``."""
+    axes = parse_sizes(dims)
+    if len(axes) != x.ndim:
+        raise ShapeError(f"permute: {axes} does not list the {x.ndim} dims of {shape_str(x.shape)}")
+    normal = tuple(normalize_dim(a, x.ndim, "permute") for a in axes)
+    return apply(ir.PERMUTE, [x], PermuteParams(normal))
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims."""
+    axes = list(range(x.ndim))
+    d0 = normalize_dim(dim0, x.ndim, "transpose")
+    d1 = normalize_dim(dim1, x.ndim, "transpose")
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return permute(x, axes) if x.ndim else x
+
+
+_SWAP = PermuteParams((1, 0))
+
+
+def matrix_transpose(x: Tensor) -> Tensor:
+    """``x.T``: all dims reversed (the matrix transpose for 2-D tensors)."""
+    if x.ndim == 2:  # the common case (``x @ w.T`` in every Linear layer), kept short
+        return apply(ir.PERMUTE, [x], _SWAP)
+    return permute(x, tuple(reversed(range(x.ndim)))) if x.ndim > 1 else x
+
+
+def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """Drop size-1 dims (all of them, or those in ``dim`` that have size 1)."""
+    if dim is None:
+        dims = {d for d, n in enumerate(x.shape) if n == 1}
+    else:
+        dims = set(normalize_dims(dim, x.shape, "squeeze"))
+    return reshape(x, tuple(n for d, n in enumerate(x.shape) if not (d in dims and n == 1)))
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dim at ``dim`` (``-1`` appends)."""
+    at = normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, (*x.shape[:at], 1, *x.shape[at:]))
+
+
+def expand(x: Tensor, *sizes) -> Tensor:
+    """Broadcast to ``sizes`` without copying; ``-1`` keeps a dim's size."""
+    target = list(parse_sizes(sizes))
+    lead = len(target) - x.ndim
+    if lead < 0:
+        raise ShapeError(f"expand: {tuple(target)} has fewer dims than {shape_str(x.shape)}")
+    for d, n in enumerate(x.shape):
+        if target[lead + d] == -1:
+            target[lead + d] = n
+    return broadcast_to(x, tuple(target))
+
+
+def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """``x`` broadcast to ``shape``."""
+    return broadcast(x, tuple(int(n) for n in shape))
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim."""
+    xs = [as_tensor(t) for t in tensors]
+    if not xs:
+        raise ShapeError("cat needs at least one tensor")
+    return apply(ir.CONCAT, xs, ConcatParams(normalize_dim(dim, xs[0].ndim, "cat")))
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dim."""
+    xs = [as_tensor(t) for t in tensors]
+    if not xs:
+        raise ShapeError("stack needs at least one tensor")
+    shapes = {t.shape for t in xs}
+    if len(shapes) > 1:
+        listed = ", ".join(shape_str(s) for s in (t.shape for t in xs))
+        raise ShapeError(f"stack needs tensors of one shape, got {listed}")
+    at = normalize_dim(dim, xs[0].ndim + 1, "stack")
+    return cat([unsqueeze(t, at) for t in xs], at)
+
+
+def matmul(a, b) -> Tensor:
+    """Matrix product with NumPy's ``matmul`` rules (1-D promotion, batch broadcasting)."""
+    return apply(ir.MATMUL, [as_tensor(a), as_tensor(b)])
+
+
+def getitem(x: Tensor, index) -> Tensor:
+    """``x[index]`` with ints, slices (any step), None, ``...`` and integer index tensors."""
+    items = index if isinstance(index, tuple) else (index,)
+    normalized, arrays = [], []
+    for item in items:
+        if isinstance(item, Tensor | np.ndarray | list):
+            t = as_tensor(item)
+            if t.dtype == np.bool_:
+                t = _mask_to_indices(t, len(arrays))
+                for part in t:
+                    normalized.append((ARRAY, len(arrays)))
+                    arrays.append(part)
+                continue
+            normalized.append((ARRAY, len(arrays)))
+            arrays.append(t)
+        elif isinstance(item, slice):
+            normalized.append((SLICE, item.start, item.stop, item.step))
+        elif item is None or item is Ellipsis or isinstance(item, int | np.integer):
+            normalized.append(int(item) if isinstance(item, np.integer) else item)
+        else:
+            raise IndexError(
+                f"unsupported index {item!r}: use ints, slices, None, ... or int tensors"
+            )
+    return apply(ir.GATHER, [x, *arrays], GatherParams(tuple(normalized)))
+
+
+def _mask_to_indices(mask: Tensor, start: int) -> list[Tensor]:
+    if mask.is_traced:
+        raise TraceError(
+            f"boolean mask indexing (mask of shape {shape_str(mask.shape)}) has a data-dependent "
+            "shape and cannot be compiled; use sg.where(mask, x, 0) instead"
+        )
+    return [Tensor(np.asarray(i, np.int64)) for i in np.nonzero(mask.numpy())]
+
+
+def setitem(x: Tensor, index, value) -> None:
+    """``x[index] = value`` on a plain tensor (NumPy assignment, nothing recorded)."""
+    if x.is_traced or x.requires_grad or not x.is_leaf:
+        raise UnsupportedOpError(
+            f"assigning into a tensor of shape {shape_str(x.shape)} that is recorded for "
+            "gradients (x[...] = v) is not supported; build a new tensor with sg.where or "
+            "sg.cat instead"
+        )
+    key = tuple(
+        k.numpy() if isinstance(k, Tensor) else k
+        for k in (index if isinstance(index, tuple) else (index,))
+    )
+    x.numpy()[key] = value.numpy() if isinstance(value, Tensor) else value

@@ -1,0 +1,181 @@
+"""Run a Python function on abstract tensors (shape + dtype, no values) and record its graph.
+
+Tensors the function closes over (Parameters, data) are *captured*: each
+becomes a graph input whose current array is read at every call, never a
+baked-in constant.  Python numbers stay constants.
+
+Example:
+    >>> import numpy as np
+    >>> t = trace(lambda a, b: 3*a**3 - b**2, [((2,), np.dtype('float64'))] * 2, ["a", "b"])
+    >>> print(t.graph.pretty(t.input_names))
+    { lambda a:f64[2] b:f64[2] .
+      let t0:f64[2] = a**3
+          t1:f64[2] = 3*t0
+          t2:f64[2] = b**2
+          t3:f64[2] = t1 - t2
+      in (t3) }
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from symgrad import ir
+from symgrad.errors import TraceError
+from symgrad.frontend.identity import IdentityDict
+from symgrad.frontend.tensor import Tensor
+from symgrad.recording import RECORDING
+
+ArgSpec = tuple[tuple[int, ...], np.dtype]
+
+
+class Trace:
+    """The recording context: captured tensors, those the function changes, guards, hooks.
+
+    ``captured`` maps each concrete tensor the function read to its input Var;
+    ``current`` holds the latest traced value of a captured tensor that an
+    in-place op changed (``mutated`` lists them with their final values).
+    ``guards`` are checks of Python-side facts (does a ``.grad`` exist, how far
+    an optimizer's state is built) that the recorded
+    graph assumed; ``before_call`` hooks refresh runtime scalars (learning rates)
+    and ``after_call`` hooks re-attach tensors created while tracing.
+    """
+
+    def __init__(self) -> None:
+        self.captured: IdentityDict[Tensor, ir.Var] = IdentityDict()
+        self.getters: IdentityDict[Tensor, Callable[[], Tensor]] = IdentityDict()
+        self.current: IdentityDict[Tensor, ir.Var] = IdentityDict()
+        self.written_grads: IdentityDict[Tensor, bool] = IdentityDict()
+        self.guards: list[tuple[Callable[[], object], object]] = []
+        self.before_call: list[Callable[[], None]] = []
+        self.after_call: list[Callable[[], None]] = []
+
+    def capture(self, tensor: Tensor) -> ir.Var:
+        current = self.current.get(tensor)
+        if current is not None:
+            return current
+        var = self.captured.get(tensor)
+        if var is None:
+            var = self.captured[tensor] = ir.Var(tensor.shape, tensor.dtype, origin=tensor)
+        return var
+
+    def assign(self, tensor: Tensor, var: ir.Var) -> None:
+        """Record that captured ``tensor`` now holds ``var`` (written back after each call)."""
+        self.capture(tensor)
+        self.current[tensor] = var
+
+    def reached_through(self, tensor: Tensor, getter: Callable[[], Tensor]) -> None:
+        """``tensor`` was read as ``getter()`` (``p.grad``): read it that way at every call."""
+        self.getters.setdefault(tensor, getter)
+
+    def source(self, tensor: Tensor) -> Tensor | Callable[[], Tensor]:
+        """How a runner finds ``tensor`` at call time: the object, or the getter it came from."""
+        return self.getters.get(tensor, tensor)
+
+    def grad_written(self, tensor: Tensor) -> None:
+        self.written_grads[tensor] = True
+
+    def guard(self, check: Callable[[], object]) -> None:
+        """The recorded graph holds only while ``check()`` returns what it returns now."""
+        self.guards.append((check, check()))
+
+    def mutated(self) -> list[tuple[Tensor, ir.Var]]:
+        """Captured tensors whose value the function changed, with their final Vars."""
+        return [
+            (tensor, self.current[tensor])
+            for tensor, var in self.captured.items()
+            if tensor in self.current and self.current[tensor] is not var
+        ]
+
+
+@dataclass
+class Traced:
+    """A recorded function: its graph (arguments, then captured tensors, as inputs).
+
+    The graph's outputs are the function's results, then the new values of
+    ``mutated`` (captured tensors changed in place), in that order.
+    """
+
+    graph: ir.Graph
+    input_names: list[str]
+    captured: list  # Tensors, or getters returning the Tensor to read at each call
+    structure: str  # "single", "tuple" or "list": how to pack the outputs
+    n_results: int
+    mutated: list  # Tensors (or getters) that receive the new values, in output order
+    recording: Trace
+
+
+def argument_names(fn: Callable, count: int) -> list[str]:
+    """Parameter names of ``fn`` for ``count`` positional arguments (``x0, x1, ...`` if unknown)."""
+    try:
+        params = [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        params = []
+    names = params[:count]
+    for i in range(len(names), count):
+        name = f"x{i}"
+        while name in names:
+            name += "_"
+        names.append(name)
+    return names
+
+
+def trace(
+    fn: Callable,
+    specs: Sequence[ArgSpec],
+    names: Sequence[str],
+    requires_grad: Sequence[bool] | None = None,
+) -> Traced:
+    """Record ``fn`` called on abstract tensors with the given shapes and dtypes."""
+    requires_grad = requires_grad or [False] * len(specs)
+    args = []
+    for (shape, dtype), rg in zip(specs, requires_grad, strict=True):
+        var = ir.Var(shape, dtype)
+        args.append(Tensor(None, rg, var=var, shape=shape, dtype=dtype))
+    recording = Trace()
+    previous, RECORDING.trace = RECORDING.trace, recording
+    try:
+        result = fn(*args)
+        outputs, structure = _flatten(result)
+        out_vars = [_output_var(t, recording) for t in outputs]
+    finally:
+        RECORDING.trace = previous
+    mutated = recording.mutated()
+    captured = recording.captured.items()
+    inputs = [a._var for a in args] + [var for _, var in captured]
+    cap_names = [f"cap{k}" for k in range(len(captured))]
+    return Traced(
+        ir.Graph(inputs, out_vars + [var for _, var in mutated]),
+        [*names, *cap_names],
+        [recording.source(t) for t, _ in captured],
+        structure,
+        len(out_vars),
+        [recording.source(t) for t, _ in mutated],
+        recording,
+    )
+
+
+def _flatten(result: Any) -> tuple[list[Tensor], str]:
+    if result is None:
+        return [], "none"
+    if isinstance(result, Tensor):
+        return [result], "single"
+    if isinstance(result, tuple | list) and all(isinstance(r, Tensor) for r in result):
+        return list(result), type(result).__name__
+    raise TraceError(
+        "a compiled function must return a Tensor or a tuple/list of Tensors, "
+        f"got {type(result).__name__}"
+    )
+
+
+def _output_var(t: Tensor, recording: Trace) -> ir.Var:
+    return t._var if t._value is None else recording.capture(t)

@@ -1,0 +1,85 @@
+"""The IR: an SSA graph whose elementwise work is SymPy expressions, and the primitive registry.
+
+``graph`` holds :class:`Var`, :class:`Node` and :class:`Graph`; ``primitive`` the
+:class:`Primitive` base and the registry; ``primitives/`` one module per family of
+structured ops; ``elementwise_ops`` the table of elementwise ops; ``shapes`` the
+shape arithmetic of the shape rules.
+
+Example:
+    >>> import numpy as np
+    >>> x = Var((3,), np.dtype('float64'))
+    >>> print(Graph([x], [reduce_sum(elementwise(arg(0) ** 2, [x]), (0,), False)]).pretty(["x"]))
+    { lambda x:f64[3] .
+      let t0:f64[3] = x**2
+          t1:f64[] = sum[(0,), False] t0
+      in (t1) }
+"""
+
+from symgrad.ir.graph import Graph, Node, Var, arg, expr_key, structure_key, toposort
+from symgrad.ir.primitive import PRIMITIVES, Primitive, Schedule, register
+from symgrad.ir.primitives.concat import CONCAT, concat
+from symgrad.ir.primitives.core import (
+    CAST,
+    ELEMENTWISE,
+    PLAIN,
+    RESHAPE,
+    STOP_GRADIENT,
+    SUM,
+    ElementwiseParams,
+    ReduceParams,
+    ReshapeParams,
+    broadcast_to,
+    elementwise,
+    expand_reduced,
+    reduce_sum,
+    reshape,
+    unbroadcast,
+)
+from symgrad.ir.primitives.extremes import ARGMAX, ARGMIN, MAX, MIN, ArgParams
+from symgrad.ir.primitives.indexing import GATHER, SCATTER_ADD, gather, scatter_add
+from symgrad.ir.primitives.matmul import MATMUL, matmul
+from symgrad.ir.primitives.permute import PERMUTE, permute
+
+__all__ = [
+    "ARGMAX",
+    "ARGMIN",
+    "CAST",
+    "CONCAT",
+    "ELEMENTWISE",
+    "GATHER",
+    "MATMUL",
+    "MAX",
+    "MIN",
+    "PERMUTE",
+    "PLAIN",
+    "PRIMITIVES",
+    "RESHAPE",
+    "SCATTER_ADD",
+    "STOP_GRADIENT",
+    "SUM",
+    "ArgParams",
+    "ElementwiseParams",
+    "Graph",
+    "Node",
+    "Primitive",
+    "ReduceParams",
+    "ReshapeParams",
+    "Schedule",
+    "Var",
+    "arg",
+    "broadcast_to",
+    "concat",
+    "elementwise",
+    "expand_reduced",
+    "expr_key",
+    "gather",
+    "matmul",
+    "permute",
+    "reduce_sum",
+    "register",
+    "reshape",
+    "scatter_add",
+    "structure_key",
+    "toposort",
+    "unbroadcast",
+]

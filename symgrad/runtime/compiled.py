@@ -1,0 +1,198 @@
+"""``compile``, ``grad``, ``value_and_grad``: trace once per signature, then call one kernel.
+
+A signature is the shapes and dtypes of the arguments.  Arguments may be
+Tensors, NumPy arrays or Python numbers; results are Tensors in fresh arrays.
+
+Example:
+    >>> import symgrad as sg
+    >>> f = sg.grad(lambda a, b: (3*a**3 - b**2).sum(), argnums=(0, 1))
+    >>> f(sg.tensor([2., 3.]), sg.tensor([6., 4.]))
+    (tensor([36., 81.]), tensor([-12.,  -8.]))
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy
+
+from symgrad import ir
+from symgrad.compiler import autodiff, passes
+from symgrad.compiler.build import Kernel, build
+from symgrad.dtypes import SUPPORTED, is_floating
+from symgrad.errors import GradError, shape_str
+from symgrad.frontend.apply import to_array
+from symgrad.frontend.trace import Traced, argument_names, trace
+from symgrad.runtime.runner import make_runner, pack_expression
+
+_SUPPORTED = frozenset(SUPPORTED)
+
+
+def arrays_and_signature(args: Sequence[Any]) -> tuple[list[np.ndarray], tuple]:
+    """The arguments as arrays, and their signature: shapes and dtypes, flattened."""
+    arrays, signature = [], []
+    for value in args:
+        if type(value) is not np.ndarray or value.dtype not in _SUPPORTED:
+            value = to_array(value)
+        arrays.append(value)
+        signature.append(value.shape)
+        signature.append(value.dtype)
+    return arrays, tuple(signature)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One compiled signature: its kernel, the runner that calls it, and its guards.
+
+    ``guards`` are (check, expected) pairs on Python-side state the trace relied on
+    (does a ``.grad`` exist, how far an optimizer's state is built).
+    """
+
+    kernel: Kernel
+    run: Callable[..., Any]
+    guards: tuple = ()
+
+    def holds(self) -> bool:
+        return all(check() == expected for check, expected in self.guards)
+
+
+class CompiledFunction:
+    """A function compiled to one kernel per argument signature.
+
+    ``mode`` is ``"value"``, ``"grad"`` or ``"value_and_grad"``.
+    """
+
+    def __init__(self, fn: Callable, mode: str = "value", argnums: int | Sequence[int] = 0):
+        self.fn = fn
+        self.mode = mode
+        self.argnums = argnums
+        self._entries: dict[tuple, list[Entry]] = {}
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args: Any) -> Any:
+        arrays, signature = arrays_and_signature(args)
+        entries = self._entries.get(signature)
+        if entries is not None:
+            entry = entries[0]
+            if not entry.guards or entry.holds():
+                return entry.run(*arrays)
+        return self._entry(args).run(*arrays)
+
+    def _entry(self, args: Sequence[Any]) -> Entry:
+        arrays, signature = arrays_and_signature(args)
+        entries = self._entries.setdefault(signature, [])
+        for k, entry in enumerate(entries):
+            if entry.holds():
+                entries.insert(0, entries.pop(k))  # the last one that held goes first
+                return entry
+        entry = self._build([(a.shape, a.dtype) for a in arrays])
+        entries.insert(0, entry)
+        return entry
+
+    def source(self, *args: Any) -> str:
+        """The generated Numba source for these arguments' signature."""
+        return self._entry(args).kernel.source
+
+    def graph(self, *args: Any) -> str:
+        """The optimized IR (forward and gradients) for these arguments' signature, printed."""
+        return self._entry(args).kernel.pretty()
+
+    def trace_count(self) -> int:
+        """How many times the function has been traced and compiled."""
+        return sum(len(entries) for entries in self._entries.values())
+
+    def _grad_positions(self, count: int) -> tuple[int, ...]:
+        nums = (self.argnums,) if isinstance(self.argnums, int) else tuple(self.argnums)
+        for n in nums:
+            if not -count <= n < count:
+                raise GradError(f"argnums {self.argnums} is out of range for {count} arguments")
+        return tuple(n % count for n in nums)
+
+    def _build(self, specs: list[tuple]) -> Entry:
+        names = argument_names(self.fn, len(specs))
+        if self.mode == "value":
+            traced = trace(self.fn, specs, names)
+            graph = traced.graph
+            result = pack_expression(range(traced.n_results), traced.structure)
+        else:
+            positions = self._grad_positions(len(specs))
+            wants = [i in positions for i in range(len(specs))]
+            traced = trace(self.fn, specs, names, requires_grad=wants)
+            graph = self._gradient_graph(traced, positions)
+            result = self._grad_result(len(positions))
+        kernel = build(graph, ["write"] * len(graph.outputs), traced.input_names)
+        recording = traced.recording
+        run = make_runner(
+            kernel,
+            len(specs),
+            traced.captured,
+            result,
+            traced.mutated,
+            recording.before_call,
+            recording.after_call,
+        )
+        return Entry(kernel, run, tuple(recording.guards))
+
+    def _gradient_graph(self, traced: Traced, positions: tuple[int, ...]) -> ir.Graph:
+        if traced.structure != "single":
+            raise GradError("grad needs a function that returns one scalar tensor")
+        forward = passes.prepare_forward(traced.graph)
+        out = forward.outputs[0]
+        mutated = forward.outputs[1:]
+        if out.shape != () or not is_floating(out.dtype):
+            raise GradError(
+                f"grad needs a scalar float output, got shape {shape_str(out.shape)} and dtype "
+                f"{out.dtype}; reduce it first (e.g. .sum()) or use backward(gradient=...)"
+            )
+        for i in positions:
+            if not is_floating(forward.inputs[i].dtype):
+                raise GradError(
+                    f"argument {traced.input_names[i]!r} has dtype {forward.inputs[i].dtype}; "
+                    "gradients need float32/float64 arguments"
+                )
+        one = ir.elementwise(sympy.Integer(1), [], shape=(), dtype=out.dtype)
+        wrt = [forward.inputs[i] for i in positions]
+        grads = autodiff.vjp([out], [one], wrt)
+        grads = [
+            g
+            if g is not None
+            else ir.elementwise(sympy.Integer(0), [], shape=v.shape, dtype=v.dtype)
+            for g, v in zip(grads, wrt, strict=True)
+        ]
+        outputs = ([out] if self.mode == "value_and_grad" else []) + grads + mutated
+        return ir.Graph(forward.inputs, outputs)
+
+    def _grad_result(self, count: int) -> str:
+        first = 1 if self.mode == "value_and_grad" else 0
+        structure = "single" if isinstance(self.argnums, int) else "tuple"
+        grads = pack_expression(range(first, first + count), structure)
+        return f"(W(o0), {grads})" if first else grads
+
+
+def compile(fn: Callable | None = None) -> CompiledFunction:
+    """Compile ``fn`` into one fused kernel per argument signature (bare or called).
+
+    >>> import symgrad as sg
+    >>> @sg.compile
+    ... def f(a, b):
+    ...     return 3*a**3 - b**2
+    >>> f(sg.tensor([2., 3.]), sg.tensor([6., 4.]))
+    tensor([-12.,  65.])
+    """
+    if fn is None:
+        return compile
+    return CompiledFunction(fn, "value")
+
+
+def grad(fn: Callable, argnums: int | Sequence[int] = 0) -> CompiledFunction:
+    """The compiled gradient of scalar-valued ``fn`` with respect to ``argnums`` (int or tuple)."""
+    return CompiledFunction(fn, "grad", argnums)
+
+
+def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> CompiledFunction:
+    """Like :func:`grad` but returns ``(value, gradient)`` from one kernel."""
+    return CompiledFunction(fn, "value_and_grad", argnums)

@@ -1,0 +1,150 @@
+"""Eager ``backward()``: find or compile the gradient kernel of a recorded graph, then run it.
+
+The recorded graph behind a tensor is keyed by its structure (ops, shapes,
+dtypes, which leaves want gradients and whether their ``.grad`` exists yet),
+never by values, so a training loop that rebuilds the same graph every step
+compiles its backward kernel once.  The kernel reads the leaves, the saved
+forward values and the upstream gradient, and accumulates into each leaf's
+``.grad`` in place.
+
+Example:
+    >>> import symgrad as sg
+    >>> x = sg.tensor([1., 2.], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4.])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from symgrad import ir
+from symgrad.compiler import autodiff, passes
+from symgrad.compiler.build import Kernel, build
+from symgrad.errors import GradError, ShapeError, shape_str
+from symgrad.frontend.tensor import Tensor, leaf_var
+
+
+@dataclass(frozen=True)
+class BackwardPlan:
+    """A compiled backward kernel and where each of its arrays comes from."""
+
+    kernel: Kernel
+    sources: tuple[tuple, ...]  # per kernel input: ("leaf", i), ("node", j) or ("upstream",)
+    targets: tuple[int, ...]  # per kernel output: the leaf whose .grad it fills
+    untouched: tuple[int, ...]  # leaves wanting grad that the output does not depend on
+
+
+_PLANS: dict[tuple, BackwardPlan] = {}
+
+
+def check_implicit_gradient(t: Tensor) -> None:
+    """``backward()`` without ``gradient=`` needs a single-element output (as in PyTorch)."""
+    if t.numel() != 1:
+        raise GradError(
+            f"backward() on a tensor of shape {shape_str(t.shape)} needs gradient= "
+            "(a tensor of that shape); only single-element outputs get an implicit "
+            "gradient of 1"
+        )
+
+
+def _upstream(t: Tensor, gradient) -> np.ndarray:
+    if gradient is None:
+        check_implicit_gradient(t)
+        return np.ones(t.shape, t.dtype)
+    g = np.asarray(gradient.numpy() if isinstance(gradient, Tensor) else gradient)
+    if g.shape != t.shape:
+        raise ShapeError(
+            f"gradient has shape {shape_str(g.shape)} but the output has shape "
+            f"{shape_str(t.shape)} in backward"
+        )
+    return g if g.dtype == t.dtype else g.astype(t.dtype)
+
+
+def eager_backward(t: Tensor, gradient=None) -> None:
+    """Accumulate ``d t / d leaf · gradient`` into the ``.grad`` of every leaf requiring grad."""
+    if not t.requires_grad:
+        raise GradError(
+            "backward() on a tensor that does not require grad: no input of the computation "
+            "has requires_grad=True"
+        )
+    upstream = _upstream(t, gradient)
+    out = t._var if t._var is not None else leaf_var(t)
+    nodes, leaves = ir.toposort([out])
+    wants = [leaf.origin.requires_grad for leaf in leaves]
+    modes = ["write" if leaf.origin.grad is None else "accumulate" for leaf in leaves]
+    leaf_info = tuple(
+        (v.shape, v.dtype.str, w, m) for v, w, m in zip(leaves, wants, modes, strict=True)
+    )
+    key = (ir.structure_key(leaves, nodes, [out]), leaf_info, upstream.dtype.str)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS[key] = _build_plan(out, leaves, wants, modes)
+
+    arrays = []
+    for source in plan.sources:
+        if source[0] == "leaf":
+            arrays.append(leaves[source[1]].origin._value)
+        elif source[0] == "node":
+            arrays.append(nodes[source[1]].output.value)
+        else:
+            arrays.append(upstream)
+    buffers = [_grad_buffer(leaves[i].origin) for i in plan.targets]
+    plan.kernel(*arrays, *buffers)
+    for i in plan.untouched:
+        _grad_buffer(leaves[i].origin, fill=0.0)
+
+
+def _grad_buffer(leaf: Tensor, fill: float | None = None) -> np.ndarray:
+    if leaf.grad is None:
+        buffer = (
+            np.empty(leaf.shape, leaf.dtype)
+            if fill is None
+            else np.full(leaf.shape, fill, leaf.dtype)
+        )
+        leaf.grad = Tensor(buffer)
+    return leaf.grad._value
+
+
+def _build_plan(
+    out: ir.Var, leaves: list[ir.Var], wants: list[bool], modes: list[str]
+) -> BackwardPlan:
+    recorded = ir.Graph(leaves, [out])
+    positions = {v: ("leaf", i) for i, v in enumerate(leaves)}
+    positions.update({n.output: ("node", j) for j, n in enumerate(recorded.nodes)})
+    forward = passes.prepare_forward(recorded.clone(origin=lambda v: positions[v]))
+    upstream = ir.Var(out.shape, out.dtype, origin=("upstream",))
+    wanted = [i for i, w in enumerate(wants) if w]
+    grads = autodiff.vjp(forward.outputs, [upstream], [forward.inputs[i] for i in wanted])
+    targets = [i for i, g in zip(wanted, grads, strict=True) if g is not None]
+    untouched = [i for i, g in zip(wanted, grads, strict=True) if g is None]
+    # Saved forward values are inputs; the few intermediates an op made without keeping a
+    # value (the reshapes around a 1-D matmul, say) are recomputed inside the kernel.
+    saved = [n.output for n in forward.nodes if n.output.value is not None]
+    available = [*forward.inputs, *saved, upstream]
+    graph = ir.Graph(available, [g for g in grads if g is not None], prune=True)
+    names = [_input_name(v.origin) for v in graph.inputs]
+    kernel = build(graph, [modes[i] for i in targets], names)
+    return BackwardPlan(
+        kernel,
+        tuple(v.origin for v in kernel.graph.inputs),
+        tuple(targets),
+        tuple(untouched),
+    )
+
+
+def _input_name(origin: tuple) -> str:
+    kind = origin[0]
+    if kind == "leaf":
+        return f"x{origin[1]}"
+    if kind == "node":
+        return f"f{origin[1]}"
+    return "g"
+
+
+def plan_count() -> int:
+    """How many backward kernels this process has built (one per graph structure)."""
+    return len(_PLANS)
