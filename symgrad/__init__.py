@@ -15,8 +15,8 @@ Example:
 The package is laid out in pipeline order (see ``docs/architecture.md``):
 ``ir`` → ``compiler`` → ``frontend`` → ``runtime`` → ``formulas`` → ``nn``/``optim``.
 This module only gathers the public names; each is listed once, and ``__all__`` is
-made from them.  The elementwise functions (``sg.exp``, ``sg.where``, ...) come from
-the op table.
+made from them.  The module-level math (``sg.exp``, ``sg.where``, ``sg.sum``, ...) is
+``symgrad.frontend.math``'s ``__all__``; its elementwise functions come from the op table.
 """
 
 from symgrad import errors, functional, nn, optim
@@ -35,50 +35,17 @@ from symgrad.frontend.creation import (
     zeros_like,
 )
 from symgrad.frontend.functional import log_softmax, softmax
-from symgrad.frontend.math import (
-    ELEMENTWISE_FUNCTIONS,
-    amax,
-    amin,
-    argmax,
-    argmin,
-    broadcast_to,
-    cat,
-    clamp,
-    clip,
-    concat,
-    concatenate,
-    flatten,
-    logsumexp,
-    matmul,
-    max,
-    mean,
-    min,
-    permute,
-    reshape,
-    squeeze,
-    stack,
-    std,
-    sum,
-    take_along_dim,
-    transpose,
-    unsqueeze,
-    var,
-)
+from symgrad.frontend.math import *  # sg.exp, sg.sum, sg.cat, ...: see its __all__
 from symgrad.frontend.tensor import Tensor
 from symgrad.nn.serialization import load, save
 from symgrad.recording import enable_grad, is_grad_enabled, no_grad
 from symgrad.runtime.compiled import CompiledFunction, compile, grad, value_and_grad
 from symgrad.version import __version__
 
-globals().update(ELEMENTWISE_FUNCTIONS)
-
 # The pipeline's own packages and modules are reachable but not part of the public API.
 _STAGES = {"compiler", "dtypes", "frontend", "ir", "recording", "runtime", "version"}
 __all__ = sorted(
     name
     for name in globals()
-    if (not name.startswith("_") or name == "__version__")
-    and name not in _STAGES
-    and name != "ELEMENTWISE_FUNCTIONS"
+    if (not name.startswith("_") or name == "__version__") and name not in _STAGES
 )
-del ELEMENTWISE_FUNCTIONS

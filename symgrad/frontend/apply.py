@@ -131,19 +131,21 @@ def apply(primitive: ir.Primitive, tensors: Sequence[Tensor], params: Any = None
     """Apply a structured primitive: its shape rule checks the inputs, its NumPy
     evaluation gives the value (eager), and it is recorded when :func:`records` says so.
     """
-    requires_grad = primitive.differentiable and any(t.requires_grad for t in tensors)
-    record = records(requires_grad)
-    if record:
+    requires_grad = False
+    if primitive.differentiable:
+        for t in tensors:
+            if t.requires_grad:
+                requires_grad = True
+                break
+    tracing = RECORDING.trace is not None
+    out = None
+    if tracing or (requires_grad and RECORDING.grad_enabled):
         out = primitive.bind([leaf_var(t) for t in tensors], params)
         shape, dtype = out.shape, out.dtype
     else:
         shape, dtype = primitive.shape_rule(params, *tensors)
-    value = (
-        None
-        if RECORDING.trace is not None
-        else primitive.evaluate(params, *(t._value for t in tensors))
-    )
-    return _make(value, out if record else None, requires_grad and record, shape, dtype)
+    value = None if tracing else primitive.evaluate(params, *[t._value for t in tensors])
+    return _make(value, out, requires_grad and out is not None, shape, dtype)
 
 
 def _result_dtype(kind: str, tensors: list[Tensor], constants: list[object]) -> np.dtype:

@@ -105,3 +105,14 @@ def min(x, dim=None, keepdim: bool = False):
 amax, amin, argmax, argmin = reductions.amax, reductions.amin, reductions.argmax, reductions.argmin
 logsumexp, var, std = reductions.logsumexp, reductions.var, reductions.std
 take_along_dim = reductions.take_along_dim
+
+# What ``import symgrad`` exposes from here: ``sg.exp``, ``sg.sum``, ``sg.cat``, ...
+__all__ = sorted(
+    [
+        *ELEMENTWISE_FUNCTIONS,
+        *("sum", "mean", "clamp", "clip", "matmul", "cat", "concat", "concatenate", "stack"),
+        *("reshape", "transpose", "permute", "flatten", "squeeze", "unsqueeze", "broadcast_to"),
+        *("max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "var", "std"),
+        "take_along_dim",
+    ]
+)

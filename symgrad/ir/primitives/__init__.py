@@ -1,5 +1,6 @@
-"""The structured primitives, one family per module; importing this registers them all."""
+"""The structured primitives, one family per module; importing this registers them all.
 
-from symgrad.ir.primitives import concat, core, extremes, indexing, matmul, permute
+A new module of primitives is added to this import line.
+"""
 
-__all__ = ["concat", "core", "extremes", "indexing", "matmul", "permute"]
+from symgrad.ir.primitives import concat, core, extremes, indexing, matmul, permute  # noqa: F401
