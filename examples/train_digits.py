@@ -1,7 +1,9 @@
 """Train an MLP on scikit-learn's handwritten digits with one compiled kernel per training step.
 
-The data set ships inside scikit-learn (no download). Prints a progress bar, steps per
-second and the test accuracy, and saves the loss curve to examples/digits_loss.png.
+The data set ships inside scikit-learn (no download). Training starts at once: the
+first steps run on symgrad's interpreter while the step's kernel compiles in the
+background (the progress bar says which one runs). Prints steps per second and the
+test accuracy, and saves the loss curve to examples/digits_loss.png.
 
 Run: python examples/train_digits.py
 """
@@ -56,7 +58,8 @@ def main(epochs: int = 30, batch: int = 64, plot: Path | None = None) -> float:
     steps_per_epoch = len(x_train) // batch  # full batches only: one kernel signature
     losses, seconds = [], 0.0
     rng = np.random.default_rng(1)
-    compile_seconds = 0.0
+    first_seconds, on_kernel_after = 0.0, None
+    began = time.perf_counter()
     bar = tqdm(range(epochs), desc="training", unit="epoch")
     for _ in bar:
         order = rng.permutation(len(x_train))
@@ -68,19 +71,22 @@ def main(epochs: int = 30, batch: int = 64, plot: Path | None = None) -> float:
             if losses:
                 seconds += elapsed
             else:
-                compile_seconds = elapsed  # the first call traces and compiles
+                first_seconds = elapsed  # the first call traces the step
+            if on_kernel_after is None and train_step.status() == "kernel":
+                on_kernel_after = time.perf_counter() - began
             losses.append(loss.item())
         scheduler.step()
-        bar.set_postfix(loss=f"{np.mean(losses[-steps_per_epoch:]):.4f}")
+        bar.set_postfix(loss=f"{np.mean(losses[-steps_per_epoch:]):.4f}", step=train_step.status())
 
     model.eval()
     predict = sg.compile(model)
     accuracy = float((predict(x_test).numpy().argmax(axis=1) == y_test).mean())
     steps = epochs * steps_per_epoch
     print(f"test accuracy: {accuracy:.2%}")
+    switch = "never" if on_kernel_after is None else f"after {on_kernel_after:.1f} s"
     print(
         f"training: {steps} steps, {(steps - 1) / seconds:,.0f} steps/s "
-        f"(the first step traced and compiled in {compile_seconds:.1f} s)"
+        f"(first step {first_seconds:.2f} s; on the compiled kernel {switch})"
     )
     if plot is not None:
         plt.figure(figsize=(6, 3.5))

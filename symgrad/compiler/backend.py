@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import sys
@@ -25,12 +26,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import numba
 import numpy as np
 
 from symgrad.version import __version__
 
-VERSION_TAG = f"symgrad {__version__}; numba {numba.__version__}; numpy {np.__version__}\n"
+# Read from the installed metadata, so that importing symgrad does not import Numba.
+_NUMBA_VERSION = importlib.metadata.version("numba")
+VERSION_TAG = f"symgrad {__version__}; numba {_NUMBA_VERSION}; numpy {np.__version__}\n"
 
 #: What the cache did in this process: ``sources_written`` (new files),
 #: ``sources_rebuilt`` (bad files replaced), ``modules_imported``, ``memory_hits``,
@@ -82,6 +84,26 @@ def _ensure_source(path: Path, source: str) -> None:
     _write_atomically(path, source)
 
 
+def write_source(source: str) -> tuple[Path, str]:
+    """Make sure ``source`` is on disk (written once, never rewritten while right);
+    returns its path and the module name it is imported under."""
+    digest = source_digest(source)
+    directory = cache_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"k_{digest}.py"
+    _ensure_source(path, source)
+    return path, f"symgrad_kernel_{digest}"
+
+
+def import_module(path: Path, name: str) -> Any:
+    """Import a kernel module from ``path`` as ``name`` (also how a worker process finds it)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # Numba's disk cache finds functions through their module
+    spec.loader.exec_module(module)
+    return module
+
+
 def load_kernel(source: str, entry: str = "kernel") -> Any:
     """The jitted function ``entry`` defined by ``source``, from memory, disk, or fresh."""
     digest = source_digest(source)
@@ -89,15 +111,7 @@ def load_kernel(source: str, entry: str = "kernel") -> Any:
     if found is not None:
         STATS["memory_hits"] += 1
         return found
-    directory = cache_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"k_{digest}.py"
-    _ensure_source(path, source)
-    name = f"symgrad_kernel_{digest}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # Numba's disk cache finds functions through their module
-    spec.loader.exec_module(module)
+    module = import_module(*write_source(source))
     STATS["modules_imported"] += 1
     kernel = _MEMO[digest] = getattr(module, entry)
     return kernel

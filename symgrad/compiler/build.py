@@ -27,6 +27,8 @@ class Kernel:
     fails to load, it is deleted and the kernel compiled afresh.
     """
 
+    tier = "kernel"
+
     def __init__(self, source: str, graph: ir.Graph, input_names: Sequence[str]):
         self.source = source
         self.graph = graph
@@ -50,8 +52,15 @@ class Kernel:
         return self.graph.pretty(self.input_names)
 
 
+def prepare(
+    graph: ir.Graph, modes: Sequence[str], input_names: Sequence[str]
+) -> tuple[ir.Graph, str]:
+    """Optimize ``graph`` (which this takes ownership of) and write its kernel source."""
+    graph = materialize_outputs(optimize(graph), modes)
+    return graph, generate(graph, modes, input_names)
+
+
 def build(graph: ir.Graph, modes: Sequence[str], input_names: Sequence[str]) -> Kernel:
     """Optimize ``graph`` (which this takes ownership of), generate its kernel, load it."""
-    graph = materialize_outputs(optimize(graph), modes)
-    source = generate(graph, modes, input_names)
+    graph, source = prepare(graph, modes, input_names)
     return Kernel(source, graph, input_names)

@@ -29,7 +29,7 @@ import numpy as np
 
 from symgrad import ir
 from symgrad.dtypes import check_grad_dtype
-from symgrad.errors import GradError, TraceError
+from symgrad.errors import GradError, ShapeError, TraceError
 from symgrad.recording import RECORDING
 
 _backward: Callable[..., None] | None = None
@@ -82,6 +82,8 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            _check_grad(self, value)
         trace = RECORDING.trace
         if trace is not None and self._value is not None:
             trace.grad_written(self)
@@ -202,6 +204,20 @@ class Tensor:
         if self.requires_grad:
             extras.append("requires_grad=True" if self.is_leaf else "grad_fn=<recorded>")
         return "tensor(" + ", ".join([body, *extras]) + ")"
+
+
+def _check_grad(tensor: Tensor, grad: object) -> None:
+    """What PyTorch accepts as ``t.grad = g``: a tensor of ``t``'s shape and dtype."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None, got {type(grad).__name__}")
+    if grad._shape != tensor._shape:
+        raise ShapeError(
+            f"assigned grad has shape {grad._shape} but the tensor has shape {tensor._shape}"
+        )
+    if grad._dtype != tensor._dtype:
+        raise GradError(
+            f"assigned grad has dtype {grad._dtype} but the tensor has dtype {tensor._dtype}"
+        )
 
 
 _new = object.__new__

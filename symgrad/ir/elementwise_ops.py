@@ -115,16 +115,14 @@ def _gelu_tanh(x):
 
 
 @cache
-def _erf_ufunc():
-    import math
+def _erf() -> Callable[[np.ndarray], np.ndarray]:
+    from scipy.special import erf  # imported on first use: it adds to import time
 
-    import numba
-
-    return numba.vectorize(["float64(float64)", "float32(float32)"])(lambda v: math.erf(v))
+    return erf
 
 
 def _np_gelu(x):
-    return x / 2 * (1 + _erf_ufunc()(x / np.sqrt(np.asarray(2.0, x.dtype))))
+    return x / 2 * (1 + _erf()(x / np.sqrt(np.asarray(2.0, x.dtype))))
 
 
 def _np_gelu_tanh(x):

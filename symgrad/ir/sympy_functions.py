@@ -1,7 +1,8 @@
 """SymPy functions symgrad needs beyond SymPy's own, with derivatives in terms of themselves.
 
-Each carries ``kernel_code``, the scalar Numba text the kernel printer writes for it:
-``{0}`` is the printed argument, ``{one}`` the literal 1 in the kernel's float type.
+Each carries ``kernel_code``, the scalar Numba text the kernel printer writes for it
+(``{0}`` is the printed argument, ``{one}`` the literal 1 in the kernel's float type),
+and ``numpy_impl``, the same computation on arrays for the interpreter.
 
 Example:
     >>> import sympy
@@ -12,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
 import sympy
 
 
@@ -20,6 +22,7 @@ class sigmoid(sympy.Function):
 
     is_real = True
     kernel_code = "({one}/({one} + math.exp(-({0}))))"
+    numpy_impl = staticmethod(lambda x: 1 / (1 + np.exp(-x)))
 
     @classmethod
     def eval(cls, x):
@@ -39,6 +42,7 @@ class log1p(sympy.Function):
 
     is_real = True
     kernel_code = "math.log1p({0})"
+    numpy_impl = staticmethod(np.log1p)
 
     @classmethod
     def eval(cls, x):
@@ -55,6 +59,7 @@ class expm1(sympy.Function):
 
     is_real = True
     kernel_code = "math.expm1({0})"
+    numpy_impl = staticmethod(np.expm1)
 
     @classmethod
     def eval(cls, x):
@@ -64,3 +69,7 @@ class expm1(sympy.Function):
 
     def fdiff(self, argindex=1):
         return self + 1
+
+
+#: Name -> array implementation, for evaluating expressions that use these functions.
+NUMPY_IMPLEMENTATIONS = {f.__name__: f.numpy_impl for f in (sigmoid, log1p, expm1)}

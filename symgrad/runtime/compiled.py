@@ -22,12 +22,12 @@ import sympy
 
 from symgrad import ir
 from symgrad.compiler import autodiff, passes
-from symgrad.compiler.build import Kernel, build
 from symgrad.dtypes import SUPPORTED, is_floating
 from symgrad.errors import GradError, shape_str
 from symgrad.frontend.apply import to_array
 from symgrad.frontend.trace import Traced, argument_names, trace
-from symgrad.runtime.runner import make_runner, pack_expression
+from symgrad.runtime.runner import StaleCapture, make_runner, pack_expression
+from symgrad.runtime.tiers import executable, requested_tier
 
 _SUPPORTED = frozenset(SUPPORTED)
 
@@ -52,7 +52,7 @@ class Entry:
     (does a ``.grad`` exist, how far an optimizer's state is built).
     """
 
-    kernel: Kernel
+    kernel: Any  # a Kernel, InterpretedKernel or BackgroundKernel (see runtime.tiers)
     run: Callable[..., Any]
     guards: tuple = ()
 
@@ -63,15 +63,24 @@ class Entry:
 class CompiledFunction:
     """A function compiled to one kernel per argument signature.
 
-    ``mode`` is ``"value"``, ``"grad"`` or ``"value_and_grad"``.
+    ``mode`` is ``"value"``, ``"grad"`` or ``"value_and_grad"``; ``tier`` is
+    ``"background"``, ``"sync"`` or ``"interpret"`` (default: ``$SYMGRAD_COMPILE``,
+    else ``"background"``; see :mod:`symgrad.runtime.tiers`).
     """
 
-    def __init__(self, fn: Callable, mode: str = "value", argnums: int | Sequence[int] = 0):
+    def __init__(
+        self,
+        fn: Callable,
+        mode: str = "value",
+        argnums: int | Sequence[int] = 0,
+        tier: str | None = None,
+    ):
+        functools.update_wrapper(self, fn)  # first: it copies fn's __dict__ over ours
         self.fn = fn
         self.mode = mode
         self.argnums = argnums
+        self.tier = None if tier is None else requested_tier(tier)
         self._entries: dict[tuple, list[Entry]] = {}
-        functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any) -> Any:
         arrays, signature = arrays_and_signature(args)
@@ -79,7 +88,10 @@ class CompiledFunction:
         if entries is not None:
             entry = entries[0]
             if not entry.guards or entry.holds():
-                return entry.run(*arrays)
+                try:
+                    return entry.run(*arrays)
+                except StaleCapture:  # a captured tensor was resized or retyped: trace again
+                    entries.remove(entry)
         return self._entry(args).run(*arrays)
 
     def _entry(self, args: Sequence[Any]) -> Entry:
@@ -101,6 +113,16 @@ class CompiledFunction:
         """The optimized IR (forward and gradients) for these arguments' signature, printed."""
         return self._entry(args).kernel.pretty()
 
+    def status(self, *args: Any) -> str:
+        """Which tier runs the function: ``"interpreter"``, ``"compiling in background"`` or
+        ``"kernel"`` (for these arguments' signature, or the one called last)."""
+        if args:
+            return self._entry(args).kernel.tier
+        for entries in reversed(self._entries.values()):
+            if entries:
+                return entries[0].kernel.tier
+        return "not called yet"
+
     def trace_count(self) -> int:
         """How many times the function has been traced and compiled."""
         return sum(len(entries) for entries in self._entries.values())
@@ -113,6 +135,7 @@ class CompiledFunction:
         return tuple(n % count for n in nums)
 
     def _build(self, specs: list[tuple]) -> Entry:
+        tier = requested_tier(self.tier)
         names = argument_names(self.fn, len(specs))
         if self.mode == "value":
             traced = trace(self.fn, specs, names)
@@ -122,9 +145,9 @@ class CompiledFunction:
             positions = self._grad_positions(len(specs))
             wants = [i in positions for i in range(len(specs))]
             traced = trace(self.fn, specs, names, requires_grad=wants)
-            graph = self._gradient_graph(traced, positions)
+            graph = self._gradient_graph(traced, positions, fuse=tier != "interpret")
             result = self._grad_result(len(positions))
-        kernel = build(graph, ["write"] * len(graph.outputs), traced.input_names)
+        kernel = executable(graph, ["write"] * len(graph.outputs), traced.input_names, tier)
         recording = traced.recording
         run = make_runner(
             kernel,
@@ -137,10 +160,10 @@ class CompiledFunction:
         )
         return Entry(kernel, run, tuple(recording.guards))
 
-    def _gradient_graph(self, traced: Traced, positions: tuple[int, ...]) -> ir.Graph:
+    def _gradient_graph(self, traced: Traced, positions: tuple[int, ...], fuse: bool) -> ir.Graph:
         if traced.structure != "single":
             raise GradError("grad needs a function that returns one scalar tensor")
-        forward = passes.prepare_forward(traced.graph)
+        forward = passes.prepare_forward(traced.graph) if fuse else traced.graph
         out = forward.outputs[0]
         mutated = forward.outputs[1:]
         if out.shape != () or not is_floating(out.dtype):
@@ -173,8 +196,12 @@ class CompiledFunction:
         return f"(W(o0), {grads})" if first else grads
 
 
-def compile(fn: Callable | None = None) -> CompiledFunction:
+def compile(fn: Callable | None = None, *, tier: str | None = None) -> CompiledFunction:
     """Compile ``fn`` into one fused kernel per argument signature (bare or called).
+
+    The first calls of a new signature run on the interpreter while the kernel is
+    compiled in the background (``tier="background"``, the default); ``tier="sync"``
+    compiles before the first call returns, ``tier="interpret"`` never compiles.
 
     >>> import symgrad as sg
     >>> @sg.compile
@@ -184,15 +211,19 @@ def compile(fn: Callable | None = None) -> CompiledFunction:
     tensor([-12.,  65.])
     """
     if fn is None:
-        return compile
-    return CompiledFunction(fn, "value")
+        return lambda f: CompiledFunction(f, "value", tier=tier)
+    return CompiledFunction(fn, "value", tier=tier)
 
 
-def grad(fn: Callable, argnums: int | Sequence[int] = 0) -> CompiledFunction:
+def grad(
+    fn: Callable, argnums: int | Sequence[int] = 0, *, tier: str | None = None
+) -> CompiledFunction:
     """The compiled gradient of scalar-valued ``fn`` with respect to ``argnums`` (int or tuple)."""
-    return CompiledFunction(fn, "grad", argnums)
+    return CompiledFunction(fn, "grad", argnums, tier)
 
 
-def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> CompiledFunction:
+def value_and_grad(
+    fn: Callable, argnums: int | Sequence[int] = 0, *, tier: str | None = None
+) -> CompiledFunction:
     """Like :func:`grad` but returns ``(value, gradient)`` from one kernel."""
-    return CompiledFunction(fn, "value_and_grad", argnums)
+    return CompiledFunction(fn, "value_and_grad", argnums, tier)

@@ -18,27 +18,29 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from symgrad import ir
 from symgrad.compiler import autodiff, passes
-from symgrad.compiler.build import Kernel, build
 from symgrad.errors import GradError, ShapeError, shape_str
 from symgrad.frontend.tensor import Tensor, leaf_var
+from symgrad.runtime.tiers import executable, requested_tier
 
 
 @dataclass(frozen=True)
 class BackwardPlan:
-    """A compiled backward kernel and where each of its arrays comes from."""
+    """A backward kernel (or its interpreted graph) and where each of its arrays comes from."""
 
-    kernel: Kernel
+    kernel: Any  # see runtime.tiers.executable
     sources: tuple[tuple, ...]  # per kernel input: ("leaf", i), ("node", j) or ("upstream",)
     targets: tuple[int, ...]  # per kernel output: the leaf whose .grad it fills
     untouched: tuple[int, ...]  # leaves wanting grad that the output does not depend on
 
 
 _PLANS: dict[tuple, BackwardPlan] = {}
+_SEEN: dict[tuple, int] = {}  # graph structure -> backward calls so far (compile what repeats)
 
 
 def check_implicit_gradient(t: Tensor) -> None:
@@ -79,11 +81,19 @@ def eager_backward(t: Tensor, gradient=None) -> None:
     leaf_info = tuple(
         (v.shape, v.dtype.str, w, m) for v, w, m in zip(leaves, wants, modes, strict=True)
     )
-    key = (ir.structure_key(leaves, nodes, [out]), leaf_info, upstream.dtype.str)
+    structure = ir.structure_key(leaves, nodes, [out])
+    key = (structure, leaf_info, upstream.dtype.str)
     plan = _PLANS.get(key)
     if plan is None:
-        plan = _PLANS[key] = _build_plan(out, leaves, wants, modes)
+        plan = _plan(key, structure, out, leaves, wants, modes)
 
+    for leaf in leaves:
+        if leaf.origin._value.shape != leaf.shape or leaf.origin._value.dtype != leaf.dtype:
+            raise GradError(
+                f"a tensor of shape {shape_str(leaf.shape)} used by this graph was replaced by "
+                f"one of shape {shape_str(leaf.origin._value.shape)} (dtype "
+                f"{leaf.origin._value.dtype}) before backward(); run the forward pass again"
+            )
     arrays = []
     for source in plan.sources:
         if source[0] == "leaf":
@@ -93,6 +103,12 @@ def eager_backward(t: Tensor, gradient=None) -> None:
         else:
             arrays.append(upstream)
     buffers = [_grad_buffer(leaves[i].origin) for i in plan.targets]
+    for i, buffer in zip(plan.targets, buffers, strict=True):
+        if buffer.shape != leaves[i].shape:
+            raise ShapeError(
+                f"the .grad of a tensor of shape {shape_str(leaves[i].shape)} has shape "
+                f"{shape_str(buffer.shape)}; set it to None (zero_grad) after resizing the tensor"
+            )
     plan.kernel(*arrays, *buffers)
     for i in plan.untouched:
         _grad_buffer(leaves[i].origin, fill=0.0)
@@ -109,13 +125,27 @@ def _grad_buffer(leaf: Tensor, fill: float | None = None) -> np.ndarray:
     return leaf.grad._value
 
 
+def _plan(key: tuple, structure: tuple, out: ir.Var, leaves, wants, modes) -> BackwardPlan:
+    """A structure seen once runs on the interpreter (unfused, nothing compiled), as a
+    PyTorch eager backward would; one that repeats gets a kernel, kept for later calls."""
+    tier = requested_tier()
+    seen = _SEEN.get(structure, 0)
+    _SEEN[structure] = seen + 1
+    if tier == "background" and seen == 0:
+        return _build_plan(out, leaves, wants, modes, "interpret")
+    plan = _PLANS[key] = _build_plan(out, leaves, wants, modes, tier)
+    return plan
+
+
 def _build_plan(
-    out: ir.Var, leaves: list[ir.Var], wants: list[bool], modes: list[str]
+    out: ir.Var, leaves: list[ir.Var], wants: list[bool], modes: list[str], tier: str
 ) -> BackwardPlan:
     recorded = ir.Graph(leaves, [out])
     positions = {v: ("leaf", i) for i, v in enumerate(leaves)}
     positions.update({n.output: ("node", j) for j, n in enumerate(recorded.nodes)})
-    forward = passes.prepare_forward(recorded.clone(origin=lambda v: positions[v]))
+    forward = recorded.clone(origin=lambda v: positions[v])
+    if tier != "interpret":
+        forward = passes.prepare_forward(forward)
     upstream = ir.Var(out.shape, out.dtype, origin=("upstream",))
     wanted = [i for i, w in enumerate(wants) if w]
     grads = autodiff.vjp(forward.outputs, [upstream], [forward.inputs[i] for i in wanted])
@@ -127,7 +157,7 @@ def _build_plan(
     available = [*forward.inputs, *saved, upstream]
     graph = ir.Graph(available, [g for g in grads if g is not None], prune=True)
     names = [_input_name(v.origin) for v in graph.inputs]
-    kernel = build(graph, [modes[i] for i in targets], names)
+    kernel = executable(graph, [modes[i] for i in targets], names, tier)
     return BackwardPlan(
         kernel,
         tuple(v.origin for v in kernel.graph.inputs),
@@ -146,5 +176,5 @@ def _input_name(origin: tuple) -> str:
 
 
 def plan_count() -> int:
-    """How many backward kernels this process has built (one per graph structure)."""
+    """How many backward plans this process keeps (one per repeated graph structure)."""
     return len(_PLANS)

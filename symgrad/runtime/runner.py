@@ -1,15 +1,21 @@
 """Per-signature call wrappers: a few lines of generated Python around one kernel call.
 
-A runner allocates the output arrays, calls the kernel with the arguments,
-the captured tensors' current arrays and the outputs, and packs the outputs
-into the function's return structure, with no loops or ``*`` unpacking on the
-hot path.
+A runner checks that every tensor the function captured (Parameters, ``.grad``,
+optimizer buffers, re-read at each call) still has the shape and dtype it was traced
+with, allocates the output arrays, calls the kernel with the arguments, the captured
+arrays and the outputs, and packs the outputs into the function's return structure,
+with no loops or ``*`` unpacking on the hot path.  A captured tensor that changed
+raises :class:`StaleCapture`, and the compiled function traces again: a kernel never
+reads or writes past the end of an array.
 
 Example:
     >>> print(runner_source(2, 1, [((3,), "d0")], "W(o0)"))
     def run(a0, a1):
+        v0 = c0._value
+        if v0.shape != s0 or v0.dtype is not e0:
+            stale(0)
         o0 = empty((3,), d0)
-        K.call(a0, a1, c0._value, o0)
+        K.call(a0, a1, v0, o0)
         return W(o0)
 """
 
@@ -20,8 +26,15 @@ from typing import Any
 
 import numpy as np
 
-from symgrad.compiler.build import Kernel
 from symgrad.frontend.tensor import Tensor, wrap
+
+
+class StaleCapture(Exception):
+    """A captured tensor no longer has the shape or dtype the kernel was traced for."""
+
+
+def _stale(j: int) -> None:
+    raise StaleCapture(j)
 
 
 def runner_source(
@@ -40,16 +53,21 @@ def runner_source(
     writes them into buffers ``B<k>`` kept from call to call, which are then copied
     into their own arrays.  ``P<k>()`` run before the kernel, ``Q<k>()`` after.
     ``called`` lists captured tensors ``j`` (and mutated ones ``-1 - k``) that are getters.
+    Captured array ``v<j>`` must have shape ``s<j>`` and dtype ``e<j>``.
     """
     params = ", ".join(f"a{i}" for i in range(n_args))
     lines = [f"def run({params}):"]
     lines += [f"    P{k}()" for k in range(n_before)]
+    for j in range(n_captured):
+        lines.append(f"    v{j} = c{j}{'()' if j in called else ''}._value")
+        lines.append(f"    if v{j}.shape != s{j} or v{j}.dtype is not e{j}:")
+        lines.append(f"        stale({j})")
     first_mutated = len(outputs) - n_mutated
     for k, (shape, dtype) in enumerate(outputs):
         source = f"B{k - first_mutated}" if k >= first_mutated else f"empty({shape!r}, {dtype})"
         lines.append(f"    o{k} = {source}")
     operands = [f"a{i}" for i in range(n_args)]
-    operands += [f"c{j}{'()' if j in called else ''}._value" for j in range(n_captured)]
+    operands += [f"v{j}" for j in range(n_captured)]
     operands += [f"o{k}" for k in range(len(outputs))]
     lines.append(f"    K.call({', '.join(operands)})")
     lines += [
@@ -61,7 +79,7 @@ def runner_source(
 
 
 def make_runner(
-    kernel: Kernel,
+    kernel: Any,
     n_args: int,
     captured: Sequence[Tensor],
     result: str,
@@ -71,9 +89,17 @@ def make_runner(
 ) -> Callable[..., Any]:
     """Compile the runner for ``kernel``; ``result`` is a Python expression over ``W(o<k>)``."""
     outputs = [(v.shape, f"d{k}") for k, v in enumerate(kernel.graph.outputs)]
-    namespace: dict[str, Any] = {"empty": np.empty, "copyto": np.copyto, "K": kernel, "W": wrap}
+    namespace: dict[str, Any] = {
+        "empty": np.empty,
+        "copyto": np.copyto,
+        "K": kernel,
+        "W": wrap,
+        "stale": _stale,
+    }
     namespace.update({f"d{k}": v.dtype for k, v in enumerate(kernel.graph.outputs)})
     namespace.update({f"c{j}": t for j, t in enumerate(captured)})
+    for j, var in enumerate(kernel.graph.inputs[n_args : n_args + len(captured)]):
+        namespace[f"s{j}"], namespace[f"e{j}"] = var.shape, var.dtype
     namespace.update({f"S{k}": t for k, t in enumerate(mutated)})
     shapes = [v for v in kernel.graph.outputs[len(kernel.graph.outputs) - len(mutated) :]]
     namespace.update({f"B{k}": np.empty(v.shape, v.dtype) for k, v in enumerate(shapes)})

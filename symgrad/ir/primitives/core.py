@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -32,6 +32,7 @@ from symgrad.ir.shapes import (
     numel,
     reduced_shape,
 )
+from symgrad.ir.sympy_functions import NUMPY_IMPLEMENTATIONS
 
 # --- elementwise ---------------------------------------------------------------------
 
@@ -66,6 +67,13 @@ def local_partials(expr: sympy.Expr, n_inputs: int) -> tuple[sympy.Expr, ...]:
     return tuple(partials)
 
 
+@lru_cache(maxsize=4096)
+def numpy_function(expr: sympy.Expr, n_inputs: int) -> Callable[..., Any]:
+    """``expr`` over placeholders as a function of ``n_inputs`` arrays (memoised per template)."""
+    symbols = [arg(i) for i in range(n_inputs)]
+    return sympy.lambdify(symbols, expr, modules=[NUMPY_IMPLEMENTATIONS, "scipy", "numpy"])
+
+
 class Elementwise(Primitive):
     """A SymPy scalar expression over the inputs (``node.expr``), applied with broadcasting.
 
@@ -94,6 +102,13 @@ class Elementwise(Primitive):
             )
             grads.append(unbroadcast(contribution, inp.shape))
         return grads
+
+    def interpret(self, node: Node, arrays: Sequence[np.ndarray]) -> np.ndarray:
+        out = node.output
+        value = numpy_function(node.expr, len(arrays))(*arrays)
+        if type(value) is not np.ndarray or value.shape != out.shape:
+            value = np.broadcast_to(value, out.shape)
+        return value if value.dtype == out.dtype else value.astype(out.dtype)
 
     def display(self, node: Node, args: list[sympy.Expr]) -> sympy.Expr:
         return node.expr.xreplace({arg(i): a for i, a in enumerate(args)})

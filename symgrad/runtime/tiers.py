@@ -1,0 +1,199 @@
+"""Which tier runs a graph: the NumPy interpreter, a compiled kernel, or the first until the
+second is ready.
+
+``SYMGRAD_COMPILE`` (or ``tier=`` on :func:`symgrad.compile`) chooses:
+
+- ``background`` (the default): calls run at once on the interpreter while a worker
+  process compiles the kernel into the disk cache; the next call after it is ready
+  runs the kernel.  Results may differ at rounding level across the switch.
+- ``sync``: compile first, then always run the kernel (bit-reproducible runs).
+- ``interpret``: never compile.
+
+A worker that dies or a kernel that fails to build leaves the function on the
+interpreter with one warning, never a wrong result.  Workers are plain subprocesses
+(``runtime/worker.py``), fed the kernel file and the exact argument types, and
+killed when this process exits.
+
+Example:
+    >>> import numpy as np
+    >>> from symgrad import ir
+    >>> x = ir.Var((3,), np.dtype('float64'))
+    >>> run = executable(ir.Graph([x], [ir.elementwise(2 * ir.arg(0), [x])]), ["write"], ["x"],
+    ...                  "interpret")
+    >>> out = np.empty(3); run(np.arange(3.0), out); run.tier, out
+    ('interpreter', array([0., 2., 4.]))
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import subprocess
+import sys
+import threading
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from symgrad import ir
+from symgrad.compiler.backend import cache_dir, write_source
+from symgrad.compiler.build import Kernel, prepare
+from symgrad.runtime import worker
+from symgrad.runtime.interpreter import InterpretedKernel
+
+TIERS = ("background", "sync", "interpret")
+_WORKER_SCRIPT = Path(worker.__file__)
+_RUNNING: set[subprocess.Popen] = set()
+_EXITING = threading.Event()
+
+
+def requested_tier(tier: str | None = None) -> str:
+    """``tier``, else ``$SYMGRAD_COMPILE``, else ``"background"`` (checked)."""
+    chosen = tier or os.environ.get("SYMGRAD_COMPILE") or "background"
+    if chosen not in TIERS:
+        source = "tier=" if tier else "SYMGRAD_COMPILE"
+        raise ValueError(f"{source} must be one of {', '.join(TIERS)}; got {chosen!r}")
+    return chosen
+
+
+def describe_arguments(arrays: Sequence[np.ndarray]) -> list[dict]:
+    """What the worker needs to type each argument as ``numba.typeof`` would."""
+    described = []
+    for a in arrays:
+        flags = a.flags
+        layout = "C" if flags.c_contiguous else "F" if flags.f_contiguous else "A"
+        described.append(
+            {
+                "dtype": a.dtype.name,
+                "ndim": a.ndim,
+                "layout": layout,
+                "readonly": not flags.writeable,
+            }
+        )
+    return described
+
+
+def _has_machine_code(path: Path) -> bool:
+    return any((path.parent / "__pycache__").glob(f"{path.stem}.*.nbi"))
+
+
+def _run_worker(path: Path, module: str, arguments: list[dict]) -> None:
+    job = json.dumps({"path": str(path), "module": module, "args": arguments})
+    env = {**os.environ, "SYMGRAD_CACHE_DIR": str(cache_dir())}
+    process = subprocess.Popen(
+        [sys.executable, str(_WORKER_SCRIPT)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    _RUNNING.add(process)
+    try:
+        _, errors = process.communicate(job)
+    finally:
+        _RUNNING.discard(process)
+    if process.returncode != 0:
+        last = errors.strip().splitlines()[-1:] or [f"exit status {process.returncode}"]
+        raise RuntimeError(f"the compile worker failed: {last[0]}")
+
+
+@atexit.register
+def _kill_workers() -> None:
+    _EXITING.set()
+    for process in list(_RUNNING):
+        process.kill()
+        process.wait()
+
+
+class BackgroundKernel:
+    """Runs on the interpreter until the compiled kernel is loaded, then calls the kernel.
+
+    The first call starts a thread that has a worker compile the kernel (unless its
+    machine code is already cached) and then loads it; calls never wait for it.
+    """
+
+    def __init__(
+        self, source: str, graph: ir.Graph, modes: Sequence[str], input_names: Sequence[str]
+    ):
+        self.source = source
+        self.graph = graph
+        self.input_names = tuple(input_names)
+        self.interpreted = InterpretedKernel(graph, modes, input_names)
+        self.compiled: Kernel | None = None
+        self.failed = False
+        self._started = False
+        self._lock = threading.Lock()
+
+    @property
+    def tier(self) -> str:
+        if self.compiled is not None:
+            return "kernel"
+        return "interpreter" if self.failed else "compiling in background"
+
+    def __call__(self, *arrays: np.ndarray) -> None:
+        compiled = self.compiled
+        if compiled is not None:
+            compiled(*arrays)
+            return
+        if not self._started:
+            self._start(arrays)
+        self.interpreted(*arrays)
+
+    call = __call__
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the kernel is loaded (or failed); True when it runs on the kernel."""
+        thread = getattr(self, "_thread", None)
+        if thread is not None:
+            thread.join(timeout)
+        return self.compiled is not None
+
+    def _start(self, arrays: Sequence[np.ndarray]) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+            arguments = describe_arguments(arrays)
+            self._thread = threading.Thread(target=self._build, args=(arguments,), daemon=True)
+            self._thread.start()
+
+    def _build(self, arguments: list[dict]) -> None:
+        try:
+            path, module = write_source(self.source)
+            if not _has_machine_code(path):
+                _run_worker(path, module, arguments)
+            kernel = Kernel(self.source, self.graph, self.input_names)
+            kernel.fn.compile(worker.numba_signature(arguments))
+            self.compiled = kernel
+        except Exception as error:  # a failed build must never break the running program
+            self.failed = True
+            if _EXITING.is_set():
+                return  # the worker was stopped because this process is exiting
+            warnings.warn(
+                f"symgrad could not build a kernel ({error}); the function keeps running on "
+                "the interpreter",
+                RuntimeWarning,
+                stacklevel=1,
+            )
+
+    def pretty(self) -> str:
+        return self.graph.pretty(self.input_names)
+
+
+def executable(graph: ir.Graph, modes: Sequence[str], input_names: Sequence[str], tier: str) -> Any:
+    """Something callable as ``run(*inputs, *outputs)`` for ``graph`` on ``tier``.
+
+    ``interpret`` runs the graph as it is; the other tiers optimize it (this takes
+    ownership of ``graph``) and generate the kernel source first.
+    """
+    if tier == "interpret":
+        return InterpretedKernel(graph, modes, input_names)
+    prepared, source = prepare(graph, modes, input_names)
+    if tier == "sync":
+        return Kernel(source, prepared, input_names)
+    return BackgroundKernel(source, prepared, modes, input_names)
