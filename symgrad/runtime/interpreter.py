@@ -10,7 +10,6 @@ use either tier alike.
 Example:
     >>> import numpy as np
     >>> from symgrad import ir
-from symgrad.compiler.build import prepare
     >>> x = ir.Var((3,), np.dtype('float64'))
     >>> k = InterpretedKernel(ir.Graph([x], [ir.elementwise(2 * ir.arg(0), [x])]), ["write"])
     >>> out = np.empty(3); k(np.arange(3.0), out); out
