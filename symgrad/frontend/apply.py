@@ -19,6 +19,7 @@ from math import prod
 from typing import Any
 
 import numpy as np
+import sympy
 
 from symgrad import ir
 from symgrad.dtypes import canonical, is_floating, result_dtype
@@ -59,15 +60,23 @@ def as_tensor(value: object) -> Tensor:
     return Tensor(to_array(value))
 
 
-def _make(value, var, requires_grad, shape, dtype) -> Tensor:
+def _make(value, var, requires_grad, shape, dtype, views: Tensor | None = None) -> Tensor:
+    """The result Tensor; ``views`` is the input whose array ``value`` may be a view of
+    (the two then share one version counter)."""
     if value is not None:
         if type(value) is not np.ndarray:
             value = np.asarray(value)  # NumPy returns scalars for 0-d results
         if value.dtype != dtype:
             value = value.astype(dtype)
+    out = Tensor(value, requires_grad, var=var, shape=shape, dtype=dtype)
+    if views is not None and value is not None and value.base is not None:
+        base = views._value
+        if value.base is base or value.base is base.base:
+            out._version = views._version
     if var is not None and var.producer is not None:
         var.value = value
-    return Tensor(value, requires_grad, var=var, shape=shape, dtype=dtype)
+        var.version = (out._version, out._version.value)
+    return out
 
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -121,10 +130,23 @@ def elementwise(name: str, *operands: object) -> Tensor:
     var = None
     if records(requires_grad):
         expr = template(op, tuple(constants))
-        params = ir.PLAIN if op.differentiable else ir.STOP_GRADIENT
         inputs = [leaf_var(t) for t in tensors]
+        if expr.has(sympy.zoo, sympy.nan):  # a constant SymPy folds away (x / 0.0): keep it
+            inputs = [leaf_var(t) for t in _constants_as_tensors(operands, dtype)]
+            expr = template(op, (None,) * len(inputs))
+        params = ir.PLAIN if op.differentiable else ir.STOP_GRADIENT
         var = ir.elementwise(expr, inputs, shape, dtype, params=params)
     return _make(value, var, requires_grad and var is not None, shape, dtype)
+
+
+def _constants_as_tensors(operands: Sequence[object], dtype: np.dtype) -> list[Tensor]:
+    """Every operand as a Tensor, Python numbers as 0-d tensors of the result's dtype."""
+    return [
+        o
+        if isinstance(o, Tensor)
+        else as_tensor(np.asarray(o, dtype if dtype.kind == "f" else None))
+        for o in operands
+    ]
 
 
 def apply(primitive: ir.Primitive, tensors: Sequence[Tensor], params: Any = None) -> Tensor:
@@ -145,7 +167,7 @@ def apply(primitive: ir.Primitive, tensors: Sequence[Tensor], params: Any = None
     else:
         shape, dtype = primitive.shape_rule(params, *tensors)
     value = None if tracing else primitive.evaluate(params, *[t._value for t in tensors])
-    return _make(value, out, requires_grad and out is not None, shape, dtype)
+    return _make(value, out, requires_grad and out is not None, shape, dtype, tensors[0])
 
 
 def _result_dtype(kind: str, tensors: list[Tensor], constants: list[object]) -> np.dtype:
@@ -200,7 +222,7 @@ def broadcast(x: Tensor, shape: tuple[int, ...]) -> Tensor:
         raise ShapeError(f"cannot broadcast {x._shape} to {shape}")
     value = None if RECORDING.trace is not None else np.broadcast_to(x._value, shape)
     var = ir.broadcast_to(leaf_var(x), shape) if records(x.requires_grad) else None
-    return _make(value, var, x.requires_grad and var is not None, shape, x._dtype)
+    return _make(value, var, x.requires_grad and var is not None, shape, x._dtype, x)
 
 
 def copy(x: Tensor) -> Tensor:
@@ -240,13 +262,23 @@ def assign(target: Tensor, source) -> Tensor:
             "a leaf tensor that requires grad cannot be changed in place while gradients are "
             "recorded; wrap the update in `with sg.no_grad():` (as optimizers do)"
         )
-    if source.requires_grad and RECORDING.grad_enabled and target.is_leaf:
-        raise GradError(
-            "copying a value that requires grad into a plain tensor in place would cut the "
-            "graph; use the out-of-place result instead"
-        )
     np.copyto(target._value, source._value, casting="unsafe")
+    target._version.bump()
+    if RECORDING.grad_enabled and (source.requires_grad or target._var is not None):
+        if source.requires_grad or target._var.producer is not None:
+            _rebind(target, source)
     return target
+
+
+def _rebind(target: Tensor, source: Tensor) -> None:
+    """After an in-place op, ``target`` stands for its new value in the graph (as PyTorch's
+    in-place ops on non-leaf tensors): a copy node over ``source``.  The copy keeps no
+    saved value (its array is ``target``'s, which the next in-place op overwrites), so a
+    gradient that needs it recomputes it from ``source``."""
+    value = cast(source, target._dtype) if source._dtype != target._dtype else source
+    var = ir.elementwise(ir.arg(0), [leaf_var(value)], shape=target._shape, dtype=target._dtype)
+    target._var = var
+    target.requires_grad = target.requires_grad or source.requires_grad
 
 
 def _operands(values: tuple) -> list:

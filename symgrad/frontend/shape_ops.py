@@ -184,3 +184,4 @@ def setitem(x: Tensor, index, value) -> None:
         for k in (index if isinstance(index, tuple) else (index,))
     )
     x.numpy()[key] = value.numpy() if isinstance(value, Tensor) else value
+    x._version.bump()

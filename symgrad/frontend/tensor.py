@@ -41,6 +41,22 @@ def register_backward(fn: Callable[..., None]) -> None:
     _backward = fn
 
 
+class Version:
+    """How many times an array was changed in place; a tensor and its views share one.
+
+    A recorded value remembers the version it had, so ``backward()`` can refuse a value
+    that was changed since (as PyTorch's "modified by an inplace operation").
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def bump(self) -> None:
+        self.value += 1
+
+
 class Tensor:
     """An n-dimensional array that can record the ops applied to it."""
 
@@ -51,6 +67,7 @@ class Tensor:
         "_shape",
         "_value",
         "_var",
+        "_version",
         "requires_grad",
     )
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray * Tensor → Tensor
@@ -71,6 +88,7 @@ class Tensor:
         self._dtype = value.dtype if value is not None else np.dtype(dtype)
         self.requires_grad = requires_grad
         self._grad: Tensor | None = None
+        self._version = Version()
 
     @property
     def grad(self) -> Tensor | None:
@@ -232,6 +250,7 @@ def wrap(value: np.ndarray) -> Tensor:
     t._dtype = value.dtype
     t.requires_grad = False
     t._grad = None
+    t._version = Version()
     return t
 
 
@@ -242,6 +261,13 @@ def leaf_var(tensor: Tensor) -> ir.Var:
     trace = RECORDING.trace
     if trace is not None:
         return trace.capture(tensor)
-    if tensor._var is None:
-        tensor._var = ir.Var(tensor._shape, tensor._dtype, origin=tensor)
-    return tensor._var
+    var = tensor._var
+    if var is None:
+        var = tensor._var = ir.Var(tensor._shape, tensor._dtype, origin=tensor)
+        var.version = (tensor._version, tensor._version.value)
+    elif var.producer is None and var.version[0].value != var.version[1]:
+        # changed in place since: a new leaf value (the old one stays with the graphs using it)
+        counter = var.version[0]
+        var = tensor._var = ir.Var(var.shape, var.dtype, origin=var.origin)
+        var.version = (counter, counter.value)
+    return var

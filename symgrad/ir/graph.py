@@ -53,7 +53,7 @@ def expr_key(expr: sympy.Expr) -> str:
 class Var:
     """One SSA value: shape, dtype, producing node, and the concrete array when known."""
 
-    __slots__ = ("__weakref__", "dtype", "origin", "producer", "shape", "value")
+    __slots__ = ("__weakref__", "dtype", "origin", "producer", "shape", "value", "version")
 
     def __init__(
         self,
@@ -68,6 +68,7 @@ class Var:
         self.producer = producer
         self.value = value
         self.origin = origin  # an opaque owner (the leaf Tensor in eager mode)
+        self.version: Any = None  # (counter, count) of ``value`` when it was recorded
 
     @property
     def ndim(self) -> int:

@@ -30,6 +30,7 @@ def set_array(tensor: Tensor, array: np.ndarray) -> None:
     tensor._shape = array.shape
     tensor._dtype = array.dtype
     tensor._var = None
+    tensor._version.bump()  # graphs recorded with the old array must not read the new one
 
 
 class Parameter(Tensor):

@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +25,11 @@ from symgrad import ir
 from symgrad.compiler import autodiff, passes
 from symgrad.dtypes import SUPPORTED, is_floating
 from symgrad.errors import GradError, shape_str
-from symgrad.frontend.apply import to_array
+from symgrad.frontend.apply import as_tensor, to_array
+from symgrad.frontend.creation import zeros_like
+from symgrad.frontend.tensor import Tensor, leaf_var
 from symgrad.frontend.trace import Traced, argument_names, trace
+from symgrad.recording import RECORDING
 from symgrad.runtime.runner import StaleCapture, make_runner, pack_expression
 from symgrad.runtime.tiers import executable, requested_tier
 
@@ -81,29 +85,58 @@ class CompiledFunction:
         self.argnums = argnums
         self.tier = None if tier is None else requested_tier(tier)
         self._entries: dict[tuple, list[Entry]] = {}
+        self._lock = threading.Lock()  # one trace at a time per function, whatever the threads
 
     def __call__(self, *args: Any) -> Any:
+        if RECORDING.trace is not None or (self.mode == "value" and _records_gradients(args)):
+            return self._inline(args)
         arrays, signature = arrays_and_signature(args)
         entries = self._entries.get(signature)
-        if entries is not None:
+        if entries:  # (empty while another thread traces this signature)
             entry = entries[0]
             if not entry.guards or entry.holds():
                 try:
                     return entry.run(*arrays)
                 except StaleCapture:  # a captured tensor was resized or retyped: trace again
-                    entries.remove(entry)
+                    self._forget(signature, entry)
         return self._entry(args).run(*arrays)
+
+    def _forget(self, signature: tuple, entry: Entry) -> None:
+        with self._lock:
+            entries = self._entries.get(signature, [])
+            if entry in entries:
+                entries.remove(entry)
 
     def _entry(self, args: Sequence[Any]) -> Entry:
         arrays, signature = arrays_and_signature(args)
-        entries = self._entries.setdefault(signature, [])
-        for k, entry in enumerate(entries):
-            if entry.holds():
-                entries.insert(0, entries.pop(k))  # the last one that held goes first
-                return entry
-        entry = self._build([(a.shape, a.dtype) for a in arrays])
-        entries.insert(0, entry)
-        return entry
+        with self._lock:
+            entries = self._entries.setdefault(signature, [])
+            for k, entry in enumerate(entries):
+                if entry.holds():
+                    entries.insert(0, entries.pop(k))  # the last one that held goes first
+                    return entry
+            entry = self._build([(a.shape, a.dtype) for a in arrays])
+            entries.insert(0, entry)
+            return entry
+
+    def _inline(self, args: Sequence[Any]) -> Any:
+        """Called inside another traced function (or eagerly on tensors that require grad):
+        record the function's ops where they are, so the result stays differentiable."""
+        xs = [a if isinstance(a, Tensor) else as_tensor(a) for a in args]
+        if self.mode == "value":
+            return self.fn(*xs)
+        positions = self._grad_positions(len(xs))
+        out = self.fn(*xs)
+        if not isinstance(out, Tensor) or out.shape != () or not is_floating(out.dtype):
+            raise GradError("grad needs a function that returns one scalar float tensor")
+        one = ir.elementwise(sympy.Integer(1), [], shape=(), dtype=out.dtype)
+        wrt = [leaf_var(xs[i]) for i in positions]
+        grads = [
+            zeros_like(xs[i]) if g is None else Tensor(None, var=g, shape=g.shape, dtype=g.dtype)
+            for i, g in zip(positions, autodiff.vjp([leaf_var(out)], [one], wrt), strict=True)
+        ]
+        packed = grads[0] if isinstance(self.argnums, int) else tuple(grads)
+        return (out, packed) if self.mode == "value_and_grad" else packed
 
     def source(self, *args: Any) -> str:
         """The generated Numba source for these arguments' signature."""
@@ -194,6 +227,12 @@ class CompiledFunction:
         structure = "single" if isinstance(self.argnums, int) else "tuple"
         grads = pack_expression(range(first, first + count), structure)
         return f"(W(o0), {grads})" if first else grads
+
+
+def _records_gradients(args: Sequence[Any]) -> bool:
+    if not RECORDING.grad_enabled:
+        return False
+    return any(isinstance(a, Tensor) and a.requires_grad for a in args)
 
 
 def compile(fn: Callable | None = None, *, tier: str | None = None) -> CompiledFunction:

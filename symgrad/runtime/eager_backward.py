@@ -83,9 +83,12 @@ def eager_backward(t: Tensor, gradient=None) -> None:
     )
     structure = ir.structure_key(leaves, nodes, [out])
     key = (structure, leaf_info, upstream.dtype.str)
-    plan = _PLANS.get(key)
-    if plan is None:
-        plan = _plan(key, structure, out, leaves, wants, modes)
+    if any(_changed(n.output) for n in nodes) or any(_changed(v) for v in leaves):
+        # Values changed in place since: only what the unfused gradient reads must be intact
+        # (as in PyTorch); a fused kernel might read others, so interpret it unfused.
+        plan = _build_plan(out, leaves, wants, modes, "interpret")
+    else:
+        plan = _PLANS.get(key) or _plan(key, structure, out, leaves, wants, modes)
 
     for leaf in leaves:
         if leaf.origin._value.shape != leaf.shape or leaf.origin._value.dtype != leaf.dtype:
@@ -97,11 +100,15 @@ def eager_backward(t: Tensor, gradient=None) -> None:
     arrays = []
     for source in plan.sources:
         if source[0] == "leaf":
-            arrays.append(leaves[source[1]].origin._value)
+            var = leaves[source[1]]
+            arrays.append(var.origin._value)
         elif source[0] == "node":
-            arrays.append(nodes[source[1]].output.value)
+            var = nodes[source[1]].output
+            arrays.append(var.value)
         else:
             arrays.append(upstream)
+            continue
+        _check_unchanged(var)
     buffers = [_grad_buffer(leaves[i].origin) for i in plan.targets]
     for i, buffer in zip(plan.targets, buffers, strict=True):
         if buffer.shape != leaves[i].shape:
@@ -112,6 +119,28 @@ def eager_backward(t: Tensor, gradient=None) -> None:
     plan.kernel(*arrays, *buffers)
     for i in plan.untouched:
         _grad_buffer(leaves[i].origin, fill=0.0)
+
+
+def _changed(var: ir.Var) -> bool:
+    """Whether ``var``'s saved array was changed in place since it was recorded."""
+    return var.version is not None and var.version[0].value != var.version[1]
+
+
+def _check_unchanged(var: ir.Var) -> None:
+    """A value the gradient reads must not have been changed in place since it was recorded."""
+    if _changed(var):
+        counter, seen = var.version
+        producer = var.producer
+        if producer is None:
+            what = "a leaf tensor"
+        else:
+            names = [f"x{i}" for i in range(len(producer.inputs))]
+            what = f"the value `{producer.primitive.describe(producer, names)}`"
+        raise GradError(
+            f"{what} of shape {shape_str(var.shape)}, which the gradient needs, was modified by "
+            f"an in-place operation after it was used (version {counter.value}, recorded at "
+            f"{seen}); compute it again, or use an out-of-place op (y = y + 1, not y += 1)"
+        )
 
 
 def _grad_buffer(leaf: Tensor, fill: float | None = None) -> np.ndarray:

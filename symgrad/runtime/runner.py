@@ -70,9 +70,10 @@ def runner_source(
     operands += [f"v{j}" for j in range(n_captured)]
     operands += [f"o{k}" for k in range(len(outputs))]
     lines.append(f"    K.call({', '.join(operands)})")
-    lines += [
-        f"    copyto(S{k}{'()' if -1 - k in called else ''}._value, B{k})" for k in range(n_mutated)
-    ]
+    for k in range(n_mutated):
+        target = f"S{k}{'()' if -1 - k in called else ''}"
+        lines.append(f"    copyto({target}._value, B{k})")
+        lines.append(f"    {target}._version.bump()")
     lines += [f"    Q{k}()" for k in range(n_after)]
     lines.append(f"    return {result}")
     return "\n".join(lines)

@@ -110,3 +110,51 @@ def test_detach_stops_gradient_in_compiled_mode():
 def test_argument_names_do_not_collide():
     f = sg.compile(lambda x1, *rest: x1 + rest[0] + rest[1])
     assert f(np.ones(1), np.ones(1), np.ones(1)).numpy().tolist() == [3.0]
+
+
+def test_concurrent_first_calls_are_right_in_every_thread():
+    import threading
+
+    f = sg.compile(lambda a, b: (sg.tanh(a) * b).sum())
+    a, b = np.linspace(-1, 1, 6), np.linspace(0, 2, 6)
+    expected = float((np.tanh(a) * b).sum())
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(50):
+                results.append(f(a, b).item())
+        except Exception as error:  # collected: a failure in a thread must fail the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(results) == 200
+    np.testing.assert_allclose(results, expected, rtol=1e-12)
+    assert f.trace_count() == 1
+
+
+def test_transforms_compose():
+    import torch
+
+    assert sg.grad(sg.grad(lambda x: x**4))(1.0).item() == 12.0
+    third = sg.grad(sg.grad(sg.grad(lambda x: sg.sin(x) * x**3)))(0.7).item()
+    x = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
+    (g1,) = torch.autograd.grad(torch.sin(x) * x**3, x, create_graph=True)
+    (g2,) = torch.autograd.grad(g1, x, create_graph=True)
+    (g3,) = torch.autograd.grad(g2, x)
+    np.testing.assert_allclose(third, g3.item(), rtol=1e-12)
+
+    f = sg.compile(lambda v: (v * v).sum())
+    np.testing.assert_array_equal(sg.grad(f)(np.array([1.0, 2.0])).numpy(), [2.0, 4.0])
+    assert sg.compile(lambda v: f(v) * 2)(np.array([1.0, 3.0])).item() == 20.0
+    a = sg.tensor([1.0, 2.0], requires_grad=True)
+    f(a).backward()  # a compiled function's output is differentiable in eager mode
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, 4.0])
+    inner = sg.value_and_grad(lambda y: (y**3).sum())
+    outer = sg.grad(lambda v: inner(v)[1].sum())
+    np.testing.assert_array_equal(outer(np.array([1.0, 2.0])).numpy(), [6.0, 12.0])
