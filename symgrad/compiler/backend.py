@@ -22,30 +22,32 @@ import importlib.util
 import os
 import sys
 import tempfile
-from collections import Counter
+import warnings
+from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from symgrad.compiler import machine_code
 from symgrad.version import __version__
 
 # Read from the installed metadata, so that importing symgrad does not import Numba.
 _NUMBA_VERSION = importlib.metadata.version("numba")
+# Numba settings that change the machine code of the same source: part of every file name.
+CODE_FLAGS = ("NUMBA_BOUNDSCHECK", "NUMBA_OPT", "NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES")
 VERSION_TAG = f"symgrad {__version__}; numba {_NUMBA_VERSION}; numpy {np.__version__}\n"
 
 #: What the cache did in this process: ``sources_written`` (new files),
 #: ``sources_rebuilt`` (bad files replaced), ``modules_imported``, ``memory_hits``,
 #: ``machine_code_discarded`` (Numba cache entries that failed to load and were rebuilt).
 STATS: Counter[str] = Counter()
-_MEMO: dict[str, Any] = {}
+_MEMO: OrderedDict[str, Any] = OrderedDict()  # digest -> dispatcher, most recent last
+MEMO_SIZE = 1024
+_RESOLVED: dict[str, Path] = {}  # $SYMGRAD_CACHE_DIR as given -> the folder used
 
 
-def cache_dir() -> Path:
-    """``$SYMGRAD_CACHE_DIR``, or ``symgrad`` under the user's cache directory."""
-    configured = os.environ.get("SYMGRAD_CACHE_DIR")
-    if configured:
-        return Path(configured)
+def _default_dir() -> Path:
     if sys.platform == "win32":
         base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
     elif sys.platform == "darwin":
@@ -55,9 +57,46 @@ def cache_dir() -> Path:
     return base / "symgrad"
 
 
+def _unusable(folder: Path) -> str | None:
+    """Why kernels cannot be written to ``folder``, or None when they can."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe"):
+            pass
+    except OSError as error:
+        return error.strerror or type(error).__name__
+    return None
+
+
+def cache_dir() -> Path:
+    """``$SYMGRAD_CACHE_DIR``, or ``symgrad`` under the user's cache directory.
+
+    A folder that cannot be written (read-only, a file, below a file) gives one warning
+    naming the variable and the reason, and this process uses a private temporary folder.
+    """
+    configured = os.environ.get("SYMGRAD_CACHE_DIR", "")
+    resolved = _RESOLVED.get(configured)
+    if resolved is None:
+        wanted = Path(configured) if configured else _default_dir()
+        reason = _unusable(wanted)
+        resolved = wanted
+        if reason is not None:
+            resolved = Path(tempfile.mkdtemp(prefix="symgrad-cache-"))
+            name = "SYMGRAD_CACHE_DIR" if configured else "the default kernel cache"
+            warnings.warn(
+                f"{name} ({wanted}) cannot be used: {reason}; kernels go to {resolved} "
+                "for this process (set SYMGRAD_CACHE_DIR to a writable folder)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        _RESOLVED[configured] = resolved
+    return resolved
+
+
 def source_digest(source: str) -> str:
-    """The content hash naming a kernel's file."""
-    return hashlib.sha256((VERSION_TAG + source).encode()).hexdigest()[:32]
+    """The content hash naming a kernel's file (versions and code flags included)."""
+    flags = ";".join(f"{name}={os.environ.get(name, '')}" for name in CODE_FLAGS)
+    return hashlib.sha256((VERSION_TAG + flags + "\n" + source).encode()).hexdigest()[:32]
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -84,13 +123,16 @@ def _ensure_source(path: Path, source: str) -> None:
     _write_atomically(path, source)
 
 
+def kernel_path(source: str) -> Path:
+    """Where ``source`` is (or will be) stored."""
+    return cache_dir() / f"k_{source_digest(source)}.py"
+
+
 def write_source(source: str) -> tuple[Path, str]:
     """Make sure ``source`` is on disk (written once, never rewritten while right);
     returns its path and the module name it is imported under."""
     digest = source_digest(source)
-    directory = cache_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"k_{digest}.py"
+    path = cache_dir() / f"k_{digest}.py"
     _ensure_source(path, source)
     return path, f"symgrad_kernel_{digest}"
 
@@ -110,20 +152,22 @@ def load_kernel(source: str, entry: str = "kernel") -> Any:
     found = _MEMO.get(digest)
     if found is not None:
         STATS["memory_hits"] += 1
+        _MEMO.move_to_end(digest)
         return found
     module = import_module(*write_source(source))
     STATS["modules_imported"] += 1
     kernel = _MEMO[digest] = getattr(module, entry)
+    while len(_MEMO) > MEMO_SIZE:
+        _MEMO.popitem(last=False)
     return kernel
 
 
-def discard_machine_code(source: str) -> None:
+def discard_machine_code(source: str, dispatcher: Any) -> None:
     """Forget a kernel and delete Numba's cached machine code for it (it failed to load)."""
     digest = source_digest(source)
     _MEMO.pop(digest, None)
     sys.modules.pop(f"symgrad_kernel_{digest}", None)
-    for stale in (cache_dir() / "__pycache__").glob(f"k_{digest}.*"):
-        stale.unlink(missing_ok=True)
+    machine_code.discard(dispatcher)
     STATS["machine_code_discarded"] += 1
 
 

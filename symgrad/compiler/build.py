@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from symgrad import ir
-from symgrad.compiler.backend import discard_machine_code, load_kernel
+from symgrad.compiler import machine_code
+from symgrad.compiler.backend import STATS, discard_machine_code, kernel_path, load_kernel
 from symgrad.compiler.codegen import generate, materialize_outputs
 from symgrad.compiler.passes import optimize
 
@@ -23,8 +24,10 @@ from symgrad.compiler.passes import optimize
 class Kernel:
     """A jitted kernel ``call(*inputs, *outputs)`` with the source and graph it came from.
 
-    The first call is guarded: if Numba's cached machine code for this source
-    fails to load, it is deleted and the kernel compiled afresh.
+    The first call (or :meth:`load`) holds the kernel's cross-process lock, checks
+    Numba's cached machine code against its checksums (deleting it on a mismatch),
+    compiles or loads it, and records the checksums of what is cached then.  If cached
+    machine code still fails to load, it is deleted and the kernel compiled afresh.
     """
 
     tier = "kernel"
@@ -34,16 +37,32 @@ class Kernel:
         self.graph = graph
         self.input_names = tuple(input_names)
         self.fn: Any = load_kernel(source)
+        self.path = kernel_path(source)
         self.call = self._first_call
 
     def _first_call(self, *arrays: Any) -> None:
-        try:
-            self.fn(*arrays)
-        except Exception:
-            discard_machine_code(self.source)
-            self.fn = load_kernel(self.source)
-            self.fn(*arrays)
+        with machine_code.kernel_lock(self.path):
+            self._verify()
+            try:
+                self.fn(*arrays)
+            except Exception:
+                discard_machine_code(self.source, self.fn)
+                self.fn = load_kernel(self.source)
+                self.fn(*arrays)
+            finally:
+                machine_code.record(self.fn)
         self.call = self.fn
+
+    def load(self, signature: Any) -> None:
+        """Compile or load (checked) the machine code for one Numba signature, uncalled."""
+        with machine_code.kernel_lock(self.path):
+            self._verify()
+            self.fn.compile(signature)
+            machine_code.record(self.fn)
+
+    def _verify(self) -> None:
+        if not machine_code.verify(self.fn):
+            STATS["machine_code_discarded"] += 1
 
     def __call__(self, *arrays: Any) -> None:
         self.call(*arrays)

@@ -78,6 +78,8 @@ def describe_arguments(arrays: Sequence[np.ndarray]) -> list[dict]:
 
 
 def _has_machine_code(path: Path) -> bool:
+    """A quick look in Numba's default cache folder: found, the worker can be skipped
+    (the load checks the files' checksums either way)."""
     return any((path.parent / "__pycache__").glob(f"{path.stem}.*.nbi"))
 
 
@@ -168,7 +170,7 @@ class BackgroundKernel:
             if not _has_machine_code(path):
                 _run_worker(path, module, arguments)
             kernel = Kernel(self.source, self.graph, self.input_names)
-            kernel.fn.compile(worker.numba_signature(arguments))
+            kernel.load(worker.numba_signature(arguments))
             self.compiled = kernel
         except Exception as error:  # a failed build must never break the running program
             self.failed = True

@@ -3,9 +3,10 @@
 Run as ``python worker.py`` (by path, so it imports Numba and the kernel module but
 not symgrad itself) with a JSON job on standard input: the kernel file's ``path``,
 its ``module`` name and the ``args`` (dtype, ndim, layout, readonly of each array).
-It takes an exclusive lock beside the kernel file, so processes sharing a cold cache
-compile each kernel once: a worker that waited finds the machine code and only loads
-it.  The parent learns the outcome from the exit status (and standard error).
+It takes the kernel's lock (see ``compiler/machine_code.py``), so processes sharing a
+cold cache compile each kernel once: a worker that waited finds the machine code,
+checks it against its checksums and only loads it; what it compiles, it checksums.
+The parent learns the outcome from the exit status (and standard error).
 
 Example (the job a parent sends)::
 
@@ -15,10 +16,14 @@ Example (the job a parent sends)::
 
 from __future__ import annotations
 
-import fcntl
 import importlib.util
 import json
 import sys
+from pathlib import Path
+from typing import Any
+
+# Loaded by path: this process does not import symgrad (only Numba and the kernel).
+MACHINE_CODE = Path(__file__).resolve().parents[1] / "compiler" / "machine_code.py"
 
 
 def numba_signature(args: list[dict]) -> tuple:
@@ -34,15 +39,22 @@ def numba_signature(args: list[dict]) -> tuple:
     )
 
 
+def _load_by_path(name: str, path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # Numba's cache finds a function through its module
+    spec.loader.exec_module(module)
+    return module
+
+
 def compile_job(job: dict) -> None:
-    """Import the kernel module and compile (or load from the cache) one signature."""
-    with open(job["path"] + ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        spec = importlib.util.spec_from_file_location(job["module"], job["path"])
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[job["module"]] = module  # Numba's cache finds the function through it
-        spec.loader.exec_module(module)
-        module.kernel.compile(numba_signature(job["args"]))
+    """Import the kernel module and compile (or load, checksums checked) one signature."""
+    machine_code = _load_by_path("symgrad_machine_code", MACHINE_CODE)
+    with machine_code.kernel_lock(job["path"]):
+        dispatcher = _load_by_path(job["module"], Path(job["path"])).kernel
+        machine_code.verify(dispatcher)
+        dispatcher.compile(numba_signature(job["args"]))
+        machine_code.record(dispatcher)
 
 
 if __name__ == "__main__":

@@ -77,3 +77,50 @@ def test_corrupted_machine_code_is_rebuilt(cache_dir):
     again = _run(cache_dir)
     assert again["stats"]["machine_code_discarded"] == 2
     assert again["a_grad"] == [36.0, 81.0] and again["g"] == first["g"]
+
+
+def _flip_one_bit(path, at: float) -> None:
+    data = bytearray(path.read_bytes())
+    data[int(len(data) * at)] ^= 0x10
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("kind", "at"), [("*.nbi", 0.5), ("*.nbc", 0.3), ("*.nbc", 0.8), ("*.sha256", 0.5)]
+)
+def test_a_flipped_bit_in_any_cache_file_is_rebuilt_with_right_results(cache_dir, kind, at):
+    first = _run(cache_dir)
+    damaged = list(cache_dir.rglob(kind))
+    assert damaged
+    for path in damaged:
+        _flip_one_bit(path, at)
+    again = _run(cache_dir)
+    assert again["a_grad"] == first["a_grad"] == [36.0, 81.0]
+    assert again["g"] == first["g"]
+    assert again["machine_code"]["compiled"] >= 1
+    if kind == "*.nbi":
+        third = _run(cache_dir)  # and the rebuilt cache is trusted again
+        assert third["machine_code"] == {"compiled": 0, "loaded": 2}
+
+
+@pytest.mark.parametrize("layout", ["is a file", "below a file"])
+def test_an_unusable_cache_dir_warns_once_and_falls_back(tmp_path, layout):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    configured = blocker if layout == "is a file" else blocker / "kernels"
+    env = {**os.environ, "SYMGRAD_CACHE_DIR": str(configured)}
+    done = subprocess.run(
+        [sys.executable, "-W", "always", "-c", SCRIPT], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("cannot be used") == 1, done.stderr
+    assert "SYMGRAD_CACHE_DIR" in done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["a_grad"] == [36.0, 81.0]
+
+
+def test_numba_flags_that_change_machine_code_change_the_file(monkeypatch):
+    from symgrad.compiler.backend import source_digest
+
+    plain = source_digest("def kernel(): pass\n")
+    monkeypatch.setenv("NUMBA_BOUNDSCHECK", "1")
+    assert source_digest("def kernel(): pass\n") != plain
