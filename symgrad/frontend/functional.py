@@ -19,6 +19,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 from symgrad.errors import ShapeError, UnsupportedOpError, shape_str
 from symgrad.frontend import reductions, shape_ops
 from symgrad.frontend.apply import as_tensor, elementwise, mean, sum, table_function
@@ -153,7 +155,12 @@ def nll_loss(
         scale = scale * shape_ops.getitem(as_tensor(weight).to(input.dtype), safe)
     loss = -picked * scale
     if reduction == "mean":
-        return sum(loss) / sum(scale)
+        # With every label ignored the mean is 0/0: nan, with a zero gradient (as PyTorch),
+        # so the division the gradient flows through is by 1 there.
+        total = sum(scale)
+        empty = total == 0
+        mean_loss = sum(loss) / elementwise("where", empty, 1, total)
+        return elementwise("where", empty, math.nan, mean_loss)
     return _reduce(loss, reduction, "nll_loss")
 
 
@@ -193,12 +200,12 @@ def cross_entropy(
 
 
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
-    """BCE of probabilities; each log is clamped at -100, as in PyTorch."""
+    """BCE of probabilities; each log is clamped at -100, as in PyTorch, and the gradient is
+    PyTorch's: ``(p - t) / max(p*(1 - p), 1e-12)``, finite at ``p`` = 0 and 1."""
     input, target = as_tensor(input), as_tensor(target)
     _same_shape("binary_cross_entropy", input, target)
-    log_p = elementwise("log", input).clamp(min=-100)
-    log_q = elementwise("log", 1 - input).clamp(min=-100)
-    loss = -(target * log_p + (1 - target) * log_q)
+    # One op, for PyTorch's gradient: (p - t) / max(p*(1 - p), 1e-12), finite at 0 and 1.
+    loss = elementwise("binary_cross_entropy", input, target)
     if weight is not None:
         loss = loss * as_tensor(weight)
     return _reduce(loss, reduction, "binary_cross_entropy")

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -94,6 +95,9 @@ def logsumexp(x, dim=None, keepdim: bool = False) -> Tensor:
     x = as_tensor(x)
     axes = normalize_dims(dim, x.shape, "logsumexp")
     peak = _extreme(x, ir.MAX, axes, True).detach()
+    if peak.dtype.kind == "f":
+        # An infinite max is taken out as 0 (as PyTorch): a row of -inf gives -inf, not nan.
+        peak = elementwise("where", elementwise("isinf", peak), 0.0, peak)
     total = sum(elementwise("exp", x - peak), axes, True)
     out = elementwise("log", total) + peak
     return out if keepdim else shape_ops.squeeze(out, axes) if axes else out
@@ -108,13 +112,20 @@ def var(
         correction = 0 if unbiased is False else 1
     axes = normalize_dims(dim, x.shape, "var")
     count = int(np.prod([x.shape[a] for a in axes]))
-    centered = x - mean(x, axes, True)
-    total = sum(centered * centered, axes, keepdim)
-    return elementwise("div", total, max(count - correction, 0))
+    if count - correction > 0:
+        centered = x - mean(x, axes, True)
+        return elementwise("div", sum(centered * centered, axes, keepdim), count - correction)
+    # No degrees of freedom: total / 0 (nan for one element, else inf), with PyTorch's
+    # gradient inf * g * (x - mean).  The path through the mean (0 where finite) is left out,
+    # as PyTorch does: SymPy would cancel it against the direct path and give 0, not nan.
+    centered = x - mean(x, axes, True).detach()
+    with np.errstate(invalid="ignore"):
+        return elementwise("mul", sum(centered * centered, axes, keepdim), math.inf)
 
 
 def std(
     x, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
 ) -> Tensor:
-    """Standard deviation: the square root of :func:`var`."""
-    return elementwise("sqrt", var(x, dim, unbiased, keepdim, correction=correction))
+    """Standard deviation: the square root of :func:`var`; its gradient is 0 where it is 0
+    (a constant tensor), as in PyTorch."""
+    return elementwise("std_sqrt", var(x, dim, unbiased, keepdim, correction=correction))

@@ -22,8 +22,17 @@ from functools import cache
 import numpy as np
 import sympy
 
+from symgrad.errors import UnsupportedOpError
 from symgrad.ir.graph import arg
-from symgrad.ir.sympy_functions import expm1, log1p, sigmoid
+from symgrad.ir.sympy_functions import (
+    binary_cross_entropy,
+    expm1,
+    isinf,
+    log1p,
+    power,
+    sigmoid,
+    std_sqrt,
+)
 
 _ = arg  # re-exported for the doctest
 
@@ -72,11 +81,29 @@ _FAST_POWERS = {
 
 def _power(base, exponent):
     """``np.power``, with the small exponents PyTorch also special-cases done by products."""
+    if (
+        isinstance(exponent, int | np.integer)
+        and exponent < 0
+        and np.asarray(base).dtype.kind in "iub"
+    ):
+        raise UnsupportedOpError(
+            "Integers to negative integer powers are not allowed. "
+            "Convert the base to a float tensor first (x.double() ** -1)."
+        )
     if isinstance(base, np.ndarray) and type(exponent) in (int, float):
         fast = _FAST_POWERS.get(exponent)
         if fast is not None and base.dtype.kind == "f":
             return fast(base)
     return np.power(base, exponent)
+
+
+def _pow(base, exponent):
+    # A constant exponent (x**3, x**0.5) or a positive constant base (2**x) is SymPy's Pow,
+    # finite wherever PyTorch's gradient is; otherwise ``power`` has PyTorch's gradients
+    # (at x == 0, and for bases 0 or -2 with a tensor exponent).
+    if exponent.is_Number or (base.is_Number and base.is_positive):
+        return base**exponent
+    return power(base, exponent)
 
 
 def _softplus(x, beta=1, threshold=20):
@@ -146,11 +173,12 @@ _ROWS = [
     ElementwiseOp("sub", np.subtract, lambda a, b: a - b),
     ElementwiseOp("mul", np.multiply, lambda a, b: a * b),
     ElementwiseOp("div", _errstate(np.true_divide), lambda a, b: a / b, kind=FLOAT),
-    ElementwiseOp("pow", _errstate(_power), lambda a, b: a**b),
+    ElementwiseOp("pow", _errstate(_power), _pow),
     ElementwiseOp("neg", np.negative, lambda a: -a),
     ElementwiseOp("exp", _errstate(np.exp), sympy.exp, kind=FLOAT, api=(T, SG)),
     ElementwiseOp("log", _errstate(np.log), sympy.log, kind=FLOAT, api=(T, SG)),
     ElementwiseOp("sqrt", _errstate(np.sqrt), sympy.sqrt, kind=FLOAT, api=(T, SG)),
+    ElementwiseOp("std_sqrt", std_sqrt.numpy_impl, std_sqrt, kind=FLOAT),
     ElementwiseOp("abs", np.abs, sympy.Abs, api=(T, SG), doc="``|x|``; derivative 0 at 0."),
     ElementwiseOp("sin", np.sin, sympy.sin, kind=FLOAT, api=(T, SG)),
     ElementwiseOp("cos", np.cos, sympy.cos, kind=FLOAT, api=(T, SG)),
@@ -199,6 +227,12 @@ _ROWS = [
     ElementwiseOp("expm1", _errstate(np.expm1), expm1, kind=FLOAT, api=(T, SG)),
     ElementwiseOp("softplus", _errstate(_np_softplus), _softplus, kind=FLOAT),
     ElementwiseOp("log1pexp", _errstate(_np_log1pexp), _log1pexp, kind=FLOAT),
+    ElementwiseOp(
+        "binary_cross_entropy",
+        binary_cross_entropy.numpy_impl,
+        binary_cross_entropy,
+        kind=FLOAT,
+    ),
     ElementwiseOp("leaky_relu", lambda x, slope=0.01: np.where(x > 0, x, x * slope), _leaky_relu),
     ElementwiseOp("gelu", _np_gelu, _gelu, kind=FLOAT),
     ElementwiseOp("gelu_tanh", _np_gelu_tanh, _gelu_tanh, kind=FLOAT),
@@ -209,6 +243,7 @@ _ROWS = [
     ElementwiseOp("gt", np.greater, lambda a, b: a > b, differentiable=False, kind="bool"),
     ElementwiseOp("ge", np.greater_equal, lambda a, b: a >= b, differentiable=False, kind="bool"),
     ElementwiseOp("eq", np.equal, sympy.Eq, differentiable=False, kind="bool"),
+    ElementwiseOp("isinf", np.isinf, isinf, differentiable=False, kind="bool"),
     ElementwiseOp("ne", np.not_equal, sympy.Ne, differentiable=False, kind="bool"),
 ]
 

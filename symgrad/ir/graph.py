@@ -220,15 +220,18 @@ class Graph:
     def __str__(self) -> str:
         return self.pretty()
 
-    def clone(self, origin: Callable[[Var], Any] = lambda v: v.origin) -> Graph:
+    def clone(
+        self, origin: Callable[[Var], Any] = lambda v: v.origin, values: bool = True
+    ) -> Graph:
         """A structural copy with fresh Vars and Nodes (safe to rewrite in place).
 
         Each copied Var's ``origin`` is ``origin(original_var)`` (by default the
-        original's own origin), so callers can find where its value comes from.
+        original's own origin), so callers can find where its value comes from; with
+        ``values=False`` the copy holds no arrays.
         """
         copies: dict[Var, Var] = {}
         for v in self.inputs:
-            copies[v] = Var(v.shape, v.dtype, value=v.value, origin=origin(v))
+            copies[v] = Var(v.shape, v.dtype, value=v.value if values else None, origin=origin(v))
         for node in self.nodes:
             new = Node(
                 node.primitive,
@@ -237,7 +240,7 @@ class Graph:
                 node.output.dtype,
                 params=node.params,
                 expr=node.expr,
-                value=node.output.value,
+                value=node.output.value if values else None,
             )
             new.output.origin = origin(node.output)
             copies[node.output] = new.output

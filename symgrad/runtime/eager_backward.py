@@ -41,6 +41,7 @@ class BackwardPlan:
 
 _PLANS: dict[tuple, BackwardPlan] = {}
 _SEEN: dict[tuple, int] = {}  # graph structure -> backward calls so far (compile what repeats)
+MAX_REMEMBERED = 4096  # structures and plans kept; the oldest are forgotten first
 
 
 def check_implicit_gradient(t: Tensor) -> None:
@@ -158,8 +159,11 @@ def _plan(key: tuple, structure: tuple, out: ir.Var, leaves, wants, modes) -> Ba
     """A structure seen once runs on the interpreter (unfused, nothing compiled), as a
     PyTorch eager backward would; one that repeats gets a kernel, kept for later calls."""
     tier = requested_tier()
-    seen = _SEEN.get(structure, 0)
+    seen = _SEEN.pop(structure, 0)
     _SEEN[structure] = seen + 1
+    for table in (_SEEN, _PLANS):
+        while len(table) > MAX_REMEMBERED:
+            del table[next(iter(table))]
     if tier == "background" and seen == 0:
         return _build_plan(out, leaves, wants, modes, "interpret")
     plan = _PLANS[key] = _build_plan(out, leaves, wants, modes, tier)
@@ -172,7 +176,8 @@ def _build_plan(
     recorded = ir.Graph(leaves, [out])
     positions = {v: ("leaf", i) for i, v in enumerate(leaves)}
     positions.update({n.output: ("node", j) for j, n in enumerate(recorded.nodes)})
-    forward = recorded.clone(origin=lambda v: positions[v])
+    kept = {positions[n.output] for n in recorded.nodes if n.output.value is not None}
+    forward = recorded.clone(origin=lambda v: positions[v], values=False)  # plans keep no arrays
     if tier != "interpret":
         forward = passes.prepare_forward(forward)
     upstream = ir.Var(out.shape, out.dtype, origin=("upstream",))
@@ -182,7 +187,7 @@ def _build_plan(
     untouched = [i for i, g in zip(wanted, grads, strict=True) if g is None]
     # Saved forward values are inputs; the few intermediates an op made without keeping a
     # value (the reshapes around a 1-D matmul, say) are recomputed inside the kernel.
-    saved = [n.output for n in forward.nodes if n.output.value is not None]
+    saved = [n.output for n in forward.nodes if n.output.origin in kept]
     available = [*forward.inputs, *saved, upstream]
     graph = ir.Graph(available, [g for g in grads if g is not None], prune=True)
     names = [_input_name(v.origin) for v in graph.inputs]

@@ -210,3 +210,20 @@ def test_first_backward_of_a_large_scalar_graph_is_interpreted_and_right(monkeyp
         for (ws, b), (wt, bt) in zip(layer_s, layer_t, strict=True):
             for p, q in [*zip(ws, wt, strict=True), (b, bt)]:
                 np.testing.assert_allclose(p.grad.item(), q.grad.item(), rtol=1e-10, atol=1e-12)
+
+
+def test_stored_backward_plans_hold_no_arrays(monkeypatch):
+    from symgrad.runtime.eager_backward import _PLANS
+
+    monkeypatch.setenv("SYMGRAD_COMPILE", "interpret")  # every plan is kept
+    for n in range(10, 34):
+        w = sg.tensor(np.ones(n), requires_grad=True)
+        (sg.exp(w * 2.0) * sg.tanh(w)).sum().backward()
+    held = [
+        v
+        for plan in _PLANS.values()
+        for node in plan.kernel.graph.nodes
+        for v in (*node.inputs, node.output)
+        if v.value is not None
+    ]
+    assert held == []
