@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from math import prod
 from typing import Any
@@ -38,10 +39,19 @@ def records(requires_grad: bool) -> bool:
 
 
 def parse_sizes(sizes: tuple) -> tuple[int, ...]:
-    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` (or a list or array), as ints."""
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` (or a list or array), as ints.
+
+    A size that is not an integer (``2.5``) is a TypeError, as in PyTorch.
+    """
     if len(sizes) == 1 and isinstance(sizes[0], Sequence | np.ndarray):
         sizes = tuple(sizes[0])
-    return tuple(int(n) for n in sizes)
+    try:
+        return tuple(operator.index(n) for n in sizes)
+    except TypeError:
+        bad = next(n for n in sizes if not isinstance(n, int | np.integer))
+        raise TypeError(
+            f"sizes must be ints, got {bad!r} ({type(bad).__name__}) in {tuple(sizes)}"
+        ) from None
 
 
 def to_array(value: object) -> np.ndarray:
@@ -314,9 +324,20 @@ def table_method(row: ElementwiseOp) -> Callable[..., Tensor]:
     return method
 
 
+def check_number(value: object, parameter: str, op: str) -> None:
+    """A scalar parameter must be a number (or a tensor), as PyTorch's argument parser says."""
+    if not isinstance(value, (*_SCALARS, Tensor, np.ndarray)):
+        raise TypeError(
+            f"{op}(): argument '{parameter}' must be a number, not {type(value).__name__}"
+        )
+
+
 def clamp(x: Tensor, min: object = None, max: object = None) -> Tensor:
     """Limit values to ``[min, max]`` (either may be None); the gradient is 1 inside and at
     the boundaries, as in PyTorch."""
+    for parameter, value in (("min", min), ("max", max)):
+        if value is not None:
+            check_number(value, parameter, "clamp")
     out = x
     if min is not None:
         out = elementwise("clamp_min", out, min)

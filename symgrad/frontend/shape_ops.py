@@ -140,10 +140,11 @@ def getitem(x: Tensor, index) -> Tensor:
     """``x[index]`` with ints, slices (any step), None, ``...`` and integer index tensors."""
     items = index if isinstance(index, tuple) else (index,)
     normalized, arrays = [], []
-    for item in items:
+    for k, item in enumerate(items):
         if isinstance(item, Tensor | np.ndarray | list):
             t = as_tensor(item)
             if t.dtype == np.bool_:
+                _check_mask(x.shape, items, k, t.shape)
                 t = _mask_to_indices(t, len(arrays))
                 for part in t:
                     normalized.append((ARRAY, len(arrays)))
@@ -160,6 +161,30 @@ def getitem(x: Tensor, index) -> Tensor:
                 f"unsupported index {item!r}: use ints, slices, None, ... or int tensors"
             )
     return apply(ir.GATHER, [x, *arrays], GatherParams(tuple(normalized)))
+
+
+def _consumed(item) -> int:
+    """How many dims of the indexed tensor an index item uses."""
+    if item is None or item is Ellipsis:
+        return 0
+    if isinstance(item, Tensor | np.ndarray | list):
+        array = np.asarray(item.numpy() if isinstance(item, Tensor) else item)
+        return array.ndim if array.dtype == np.bool_ else 1
+    return 1
+
+
+def _check_mask(shape: tuple, items: tuple, k: int, mask_shape: tuple) -> None:
+    """A boolean mask must have the shape of the dims it selects from (as PyTorch)."""
+    if any(item is Ellipsis for item in items[:k]):
+        start = len(shape) - sum(_consumed(item) for item in items[k:])
+    else:
+        start = sum(_consumed(item) for item in items[:k])
+    covered = tuple(shape[start : start + len(mask_shape)])
+    if covered != tuple(mask_shape):
+        raise IndexError(
+            f"the shape of the mask {list(mask_shape)} at index {start} does not match the "
+            f"shape of the indexed tensor {list(shape)}"
+        )
 
 
 def _mask_to_indices(mask: Tensor, start: int) -> list[Tensor]:

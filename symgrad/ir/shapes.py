@@ -57,10 +57,10 @@ def normalize_dim(dim: int, ndim: int, op: str) -> int:
 
 
 def normalize_dims(dim: int | Iterable[int] | None, shape: Shape, op: str) -> tuple[int, ...]:
-    """Reduction dims as sorted non-negative ints; ``None`` means all dims."""
+    """Reduction dims as sorted non-negative ints; ``None`` (or ``()``) means all dims."""
     ndim = len(shape)
-    if dim is None:
-        return tuple(range(ndim))
+    if dim is None or (isinstance(dim, tuple | list) and len(dim) == 0):
+        return tuple(range(ndim))  # PyTorch: dim=() reduces every dim
     if ndim == 0 and dim in (0, -1, (), (0,), (-1,)):
         return ()  # a 0-d tensor has one element: reducing over "its" dim is a no-op
     dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)

@@ -30,9 +30,12 @@ from symgrad.ir.primitives.core import (
 from symgrad.ir.shapes import Shape, reduced_shape
 
 
-def _check_not_empty(op: str, shape: Shape) -> None:
-    if 0 in shape:
-        raise ShapeError(f"{op} of an empty tensor of shape {shape_str(shape)} has no value")
+def _check_not_empty(op: str, shape: Shape, axes: tuple[int, ...]) -> None:
+    """An extreme over a dim of size 0 has no value (as PyTorch); an empty batch is fine."""
+    if any(shape[d] == 0 for d in axes):
+        raise ShapeError(
+            f"{op} over a dim of size 0 of a tensor of shape {shape_str(shape)} has no value"
+        )
 
 
 class Extreme(Reduction):
@@ -42,7 +45,7 @@ class Extreme(Reduction):
     numpy_reduce: Any = None
 
     def shape_rule(self, params: ReduceParams, x: Any) -> tuple[Shape, np.dtype]:
-        _check_not_empty(self.name, x.shape)
+        _check_not_empty(self.name, x.shape, params.axes)
         return reduced_shape(x.shape, params.axes, params.keepdim), x.dtype
 
     def evaluate(self, params: ReduceParams, x: np.ndarray) -> np.ndarray:
@@ -103,7 +106,8 @@ class ArgExtreme(Primitive):
     numpy_arg: Any = None
 
     def shape_rule(self, params: ArgParams, x: Any) -> tuple[Shape, np.dtype]:
-        _check_not_empty(self.name, x.shape)
+        axes = tuple(range(x.ndim)) if params.axis is None else (params.axis,)
+        _check_not_empty(self.name, x.shape, axes)
         if params.axis is None:
             shape = tuple(1 for _ in x.shape) if params.keepdim else ()
         else:
