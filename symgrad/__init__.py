@@ -39,7 +39,9 @@ from symgrad.frontend.math import *  # sg.exp, sg.sum, sg.cat, ...: see its __al
 from symgrad.frontend.tensor import Tensor
 from symgrad.nn.serialization import load, save
 from symgrad.recording import enable_grad, is_grad_enabled, no_grad
+from symgrad.runtime import autograd
 from symgrad.runtime.compiled import CompiledFunction, compile, grad, value_and_grad
+from symgrad.runtime.transforms import hessian, hvp, jacobian, jvp
 from symgrad.version import __version__
 
 # The pipeline's own packages and modules are reachable but not part of the public API.

@@ -54,14 +54,22 @@ def vjp(
         if out in depends:
             pending.setdefault(out, []).append(ct)
 
+    totals: dict[ir.Var, ir.Var] = {}  # the gradient of each wrt value a node made
+    targets = set(wrt)
     for node in reversed(nodes):
         terms = pending.pop(node.output, None)
         if not terms:
             continue
+        total = add_all(terms)
+        if node.output in targets:
+            totals[node.output] = total
         wanted = [v in depends for v in node.inputs]
-        grads = node.primitive.vjp(node, add_all(terms), wanted)
+        grads = node.primitive.vjp(node, total, wanted)
         for inp, grad in zip(node.inputs, grads, strict=True):
             if grad is not None:
                 pending.setdefault(inp, []).append(grad)
 
-    return [add_all(pending[v]) if pending.get(v) else None for v in wrt]
+    for v in wrt:
+        if v not in totals and pending.get(v):
+            totals[v] = add_all(pending[v])
+    return [totals.get(v) for v in wrt]

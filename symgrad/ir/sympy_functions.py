@@ -111,7 +111,10 @@ class power(sympy.Function):
         x, y = self.args
         if argindex == 1:
             return sympy.Piecewise((0, sympy.Eq(y, 0)), (y * power(x, y - 1), True))
-        return sympy.Piecewise((0, sympy.Eq(x, 0) & (y >= 0)), (self * _log(x), True))
+        # Nested rather than one ``Eq(x, 0) & (y >= 0)``: NumPy's printing of ``And`` packs
+        # arrays of different shapes into one tuple, which fails under broadcasting.
+        at_zero = sympy.Piecewise((0, y >= 0), (self * _log(x), True))
+        return sympy.Piecewise((at_zero, sympy.Eq(x, 0)), (self * _log(x), True))
 
     def _sympystr(self, printer):
         return printer._print(sympy.Pow(*self.args, evaluate=False))

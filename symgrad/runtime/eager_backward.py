@@ -109,7 +109,7 @@ def eager_backward(t: Tensor, gradient=None) -> None:
         else:
             arrays.append(upstream)
             continue
-        _check_unchanged(var)
+        check_unchanged(var)
     buffers = [_grad_buffer(leaves[i].origin) for i in plan.targets]
     for i, buffer in zip(plan.targets, buffers, strict=True):
         if buffer.shape != leaves[i].shape:
@@ -127,7 +127,7 @@ def _changed(var: ir.Var) -> bool:
     return var.version is not None and var.version[0].value != var.version[1]
 
 
-def _check_unchanged(var: ir.Var) -> None:
+def check_unchanged(var: ir.Var) -> None:
     """A value the gradient reads must not have been changed in place since it was recorded."""
     if _changed(var):
         counter, seen = var.version

@@ -26,6 +26,7 @@ import sympy
 
 from symgrad import ir
 from symgrad.compiler import autodiff
+from symgrad.errors import ShapeError, shape_str
 from symgrad.frontend.apply import as_tensor
 from symgrad.frontend.tensor import Tensor, leaf_var
 from symgrad.recording import RECORDING
@@ -39,7 +40,13 @@ def traced_backward(t: Tensor, gradient=None) -> None:
         check_implicit_gradient(t)
         upstream = ir.elementwise(sympy.Integer(1), [], shape=t.shape, dtype=t.dtype)
     else:
-        upstream = leaf_var(as_tensor(gradient))
+        gradient = as_tensor(gradient)
+        if gradient.shape != t.shape:
+            raise ShapeError(
+                f"gradient has shape {shape_str(gradient.shape)} but the output has shape "
+                f"{shape_str(t.shape)} in backward"
+            )
+        upstream = leaf_var(gradient)
     leaves = [
         tensor for tensor, _ in trace.captured.items() if tensor.requires_grad and tensor.is_leaf
     ]
