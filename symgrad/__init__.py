@@ -19,7 +19,7 @@ made from them.  The module-level math (``sg.exp``, ``sg.where``, ``sg.sum``, ..
 ``symgrad.frontend.math``'s ``__all__``; its elementwise functions come from the op table.
 """
 
-from symgrad import errors, functional, nn, optim
+from symgrad import errors, functional, nn, optim, testing
 from symgrad.dtypes import bool_, float32, float64, int64
 from symgrad.formulas import Formulas, formulas
 from symgrad.frontend.creation import (
