@@ -97,3 +97,31 @@ def test_former_crashes_are_clear_errors(body):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "refused"
+
+
+W_GLOBAL = sg.tensor([1.0, 2.0])
+
+
+def test_a_rebound_name_makes_the_function_trace_again():
+    global W_GLOBAL
+    box = {"w": sg.tensor([1.0, 2.0])}
+    items = [sg.tensor([1.0, 2.0])]
+    closure_w = sg.tensor([1.0, 2.0])
+    functions = {
+        "dict key": (lambda x: (x * box["w"]).sum(), lambda v: box.__setitem__("w", v)),
+        "list index": (lambda x: (x * items[0]).sum(), lambda v: items.__setitem__(0, v)),
+        "global": (lambda x: (x * W_GLOBAL).sum(), lambda v: globals().__setitem__("W_GLOBAL", v)),
+    }
+
+    def rebind_closure(v):
+        nonlocal closure_w
+        closure_w = v
+
+    functions["closure"] = (lambda x: (x * closure_w).sum(), rebind_closure)
+    for name, (fn, rebind) in functions.items():
+        f = sg.compile(fn)
+        assert f(np.ones(2)).item() == 3.0, name
+        rebind(sg.tensor([10.0, 20.0]))
+        assert f(np.ones(2)).item() == 30.0, name
+        assert f(np.ones(2)).item() == 30.0, name
+    W_GLOBAL = sg.tensor([1.0, 2.0])
