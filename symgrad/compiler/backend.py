@@ -121,6 +121,49 @@ def _ensure_source(path: Path, source: str) -> None:
         return
     STATS["sources_written" if current is None else "sources_rebuilt"] += 1
     _write_atomically(path, source)
+    if current is None:
+        evict_least_recently_used(path.parent)
+
+
+def _kernel_files(folder: Path) -> dict[str, list[Path]]:
+    """Every file of each kernel in the cache folder, by kernel stem (``k_<digest>``)."""
+    kernels: dict[str, list[Path]] = {}
+    for place in (folder, folder / "__pycache__"):
+        if place.is_dir():
+            for path in place.iterdir():
+                if path.name.startswith("k_"):
+                    kernels.setdefault(path.name.split(".")[0], []).append(path)
+    return kernels
+
+
+def evict_least_recently_used(folder: Path) -> int:
+    """Delete the least recently used kernels until the folder is under
+    ``$SYMGRAD_CACHE_MAX_MB`` (default 500); returns how many were deleted.
+
+    A kernel's last use is its lock file's time stamp (touched whenever a process
+    loads it), else its source's.
+    """
+    limit = float(os.environ.get("SYMGRAD_CACHE_MAX_MB", "500")) * 2**20
+    kernels = _kernel_files(folder)
+    sizes = {stem: sum(p.stat().st_size for p in paths) for stem, paths in kernels.items()}
+    total = sum(sizes.values())
+    if total <= limit:
+        return 0
+
+    def last_use(stem: str) -> float:
+        times = [p.stat().st_mtime for p in kernels[stem] if p.suffix in (".lock", ".py")]
+        return max(times, default=0.0)
+
+    evicted = 0
+    for stem in sorted(kernels, key=last_use)[:-1]:  # never the newest (just written)
+        for path in kernels[stem]:
+            path.unlink(missing_ok=True)
+        total -= sizes[stem]
+        evicted += 1
+        if total <= limit:
+            break
+    STATS["kernels_evicted"] += evicted
+    return evicted
 
 
 def kernel_path(source: str) -> Path:

@@ -40,6 +40,7 @@ def kernel_lock(source_path: Path | str) -> Iterator[None]:
     """Hold the cross-process lock of one kernel (a file beside its source)."""
     with open(f"{source_path}.lock", "a") as handle:  # "a": the file is never rewritten
         fcntl.flock(handle, fcntl.LOCK_EX)
+        os.utime(handle.fileno())  # its time stamp is the kernel's last use (for eviction)
         try:
             yield
         finally:

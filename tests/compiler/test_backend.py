@@ -8,7 +8,10 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
+
+import symgrad as sg
 
 SCRIPT = textwrap.dedent(
     """
@@ -48,7 +51,10 @@ def test_second_process_compiles_nothing(cache_dir):
     first = _run(cache_dir)
     assert first["stats"]["sources_written"] == 2
     assert first["machine_code"]["compiled"] == 2
-    mtimes = {p: p.stat().st_mtime_ns for p in cache_dir.rglob("*") if p.is_file()}
+    # (lock files are excepted: their time stamp records each kernel's last use)
+    mtimes = {
+        p: p.stat().st_mtime_ns for p in cache_dir.rglob("*") if p.is_file() and p.suffix != ".lock"
+    }
 
     second = _run(cache_dir)
     assert second["stats"].get("sources_written", 0) == 0
@@ -124,3 +130,16 @@ def test_numba_flags_that_change_machine_code_change_the_file(monkeypatch):
     plain = source_digest("def kernel(): pass\n")
     monkeypatch.setenv("NUMBA_BOUNDSCHECK", "1")
     assert source_digest("def kernel(): pass\n") != plain
+
+
+def test_the_disk_cache_stays_under_its_size_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMGRAD_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("SYMGRAD_CACHE_MAX_MB", "0.05")
+    functions = [sg.compile(lambda x, k=k: sg.tanh(x * k) + k, tier="sync") for k in range(1, 9)]
+    x = np.linspace(-1, 1, 4)
+    for k, f in enumerate(functions, start=1):
+        np.testing.assert_allclose(f(x).numpy(), np.tanh(x * k) + k, rtol=1e-14)
+    sizes = sum(p.stat().st_size for p in tmp_path.rglob("*") if p.is_file())
+    assert len(list(tmp_path.glob("k_*.py"))) < len(functions)
+    assert sizes < 0.05 * 2**20 + 100_000  # the limit, plus the newest kernel
+    np.testing.assert_allclose(functions[0](x).numpy(), np.tanh(x) + 1, rtol=1e-14)
