@@ -35,6 +35,7 @@ from symgrad.runtime.runner import StaleCapture, make_runner, pack_expression
 from symgrad.runtime.tiers import executable, requested_tier
 
 _SUPPORTED = frozenset(SUPPORTED)
+MAX_SIGNATURES = 256  # traced signatures kept per function
 
 
 def arrays_and_signature(args: Sequence[Any]) -> tuple[list[np.ndarray], tuple]:
@@ -118,6 +119,8 @@ class CompiledFunction:
                     return entry
             entry = self._build([(a.shape, a.dtype) for a in arrays])
             entries.insert(0, entry)
+            while len(self._entries) > MAX_SIGNATURES:  # forget the oldest signatures
+                del self._entries[next(iter(self._entries))]
             return entry
 
     def _inline(self, args: Sequence[Any]) -> Any:

@@ -158,3 +158,26 @@ def test_transforms_compose():
     inner = sg.value_and_grad(lambda y: (y**3).sum())
     outer = sg.grad(lambda v: inner(v)[1].sum())
     np.testing.assert_array_equal(outer(np.array([1.0, 2.0])).numpy(), [6.0, 12.0])
+
+
+def test_retracing_for_new_shapes_keeps_symgrads_own_memory_small(monkeypatch):
+    import gc
+    import tracemalloc
+
+    monkeypatch.setenv("SYMGRAD_COMPILE", "interpret")
+    f = sg.compile(lambda x: (sg.tanh(x) * x).sum())
+    for n in range(1, 20):
+        f(np.ones(n))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for n in range(20, 120):
+            f(np.ones(n))
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    growth = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    assert f.trace_count() == 119
+    assert growth / 100 < 50_000  # bytes per retrace
