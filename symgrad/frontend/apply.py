@@ -120,6 +120,10 @@ def elementwise(name: str, *operands: object) -> Tensor:
         constants.append(None)
         values.append(operand._value)
         requires_grad = requires_grad or operand.requires_grad
+    if op.check is not None:
+        tensor_dtypes = iter(t._dtype for t in tensors)
+        dtypes = [next(tensor_dtypes) if c is None else None for c in constants]
+        op.check(dtypes, constants)
     first = tensors[0]
     shape = first._shape
     dtype = first._dtype

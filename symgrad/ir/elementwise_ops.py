@@ -48,6 +48,9 @@ class ElementwiseOp:
     kind: str = "same"  # result dtype: "same" (promoted), "float" (ints become float64), "bool"
     api: tuple[str, ...] = ()  # "Tensor" (method), "sg" (module function), "F" (functional)
     doc: str = ""
+    # Refuses operands PyTorch refuses, eagerly and when recorded: (operand dtypes, with
+    # None for a Python number; the Python numbers, with None for a tensor) -> None.
+    check: Callable[[list, list], None] | None = None
 
 
 def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -79,17 +82,18 @@ _FAST_POWERS = {
 }
 
 
-def _power(base, exponent):
-    """``np.power``, with the small exponents PyTorch also special-cases done by products."""
-    if (
-        isinstance(exponent, int | np.integer)
-        and exponent < 0
-        and np.asarray(base).dtype.kind in "iub"
-    ):
+def _check_power(dtypes: list, numbers: list) -> None:
+    _, exponent = numbers
+    integral_base = dtypes[0] is not None and dtypes[0].kind in "iub"
+    if integral_base and isinstance(exponent, int | np.integer) and exponent < 0:
         raise UnsupportedOpError(
             "Integers to negative integer powers are not allowed. "
             "Convert the base to a float tensor first (x.double() ** -1)."
         )
+
+
+def _power(base, exponent):
+    """``np.power``, with the small exponents PyTorch also special-cases done by products."""
     if isinstance(base, np.ndarray) and type(exponent) in (int, float):
         fast = _FAST_POWERS.get(exponent)
         if fast is not None and base.dtype.kind == "f":
@@ -173,7 +177,7 @@ _ROWS = [
     ElementwiseOp("sub", np.subtract, lambda a, b: a - b),
     ElementwiseOp("mul", np.multiply, lambda a, b: a * b),
     ElementwiseOp("div", _errstate(np.true_divide), lambda a, b: a / b, kind=FLOAT),
-    ElementwiseOp("pow", _errstate(_power), _pow),
+    ElementwiseOp("pow", _errstate(_power), _pow, check=_check_power),
     ElementwiseOp("neg", np.negative, lambda a: -a),
     ElementwiseOp("exp", _errstate(np.exp), sympy.exp, kind=FLOAT, api=(T, SG)),
     ElementwiseOp("log", _errstate(np.log), sympy.log, kind=FLOAT, api=(T, SG)),
