@@ -23,7 +23,7 @@ import math
 
 from symgrad.errors import ShapeError, UnsupportedOpError, shape_str
 from symgrad.frontend import reductions, shape_ops
-from symgrad.frontend.apply import as_tensor, elementwise, mean, sum, table_function
+from symgrad.frontend.apply import as_tensor, check_number, elementwise, mean, sum, table_function
 from symgrad.frontend.tensor import Tensor
 from symgrad.ir.elementwise_ops import OPS
 
@@ -34,6 +34,8 @@ globals().update({name: table_function(row) for name, row in OPS.items() if "F" 
 
 def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta*x)) / beta``, linear where ``beta*x > threshold`` (as PyTorch)."""
+    check_number(beta, "beta", "softplus")
+    check_number(threshold, "threshold", "softplus")
     return elementwise("softplus", as_tensor(x), beta, threshold)
 
 
@@ -51,6 +53,7 @@ def silu(x) -> Tensor:
 
 def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
     """``x`` for ``x > 0``, else ``negative_slope * x``."""
+    check_number(negative_slope, "negative_slope", "leaky_relu")
     return elementwise("leaky_relu", as_tensor(x), negative_slope)
 
 

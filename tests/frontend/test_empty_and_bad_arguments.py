@@ -82,3 +82,16 @@ def test_an_extreme_over_a_dim_of_size_zero_has_no_value():
         sg.zeros(0, 3).amax(dim=0)
     with pytest.raises(ShapeError, match="dim of size 0"):
         sg.zeros(0).max()
+
+
+@pytest.mark.parametrize(
+    ("call", "parameter"),
+    [
+        (lambda x: sg.functional.leaky_relu(x, "a"), "negative_slope"),
+        (lambda x: sg.functional.softplus(x, beta=None), "beta"),
+        (lambda x: sg.functional.softplus(x, threshold="20"), "threshold"),
+    ],
+)
+def test_non_number_activation_parameters_are_type_errors(call, parameter):
+    with pytest.raises(TypeError, match=f"argument '{parameter}' must be a number"):
+        call(sg.zeros(3))
