@@ -345,3 +345,17 @@ def test_cross_entropy_reduction_none_when_compiled():
     expected = TF.cross_entropy(torch.tensor(LOGITS), torch.tensor(LABELS6), reduction="none")
     assert out.shape == (6,)
     np.testing.assert_allclose(out.numpy(), expected.numpy(), **TOL64)
+
+
+@pytest.mark.parametrize(
+    ("loss", "target"),
+    [
+        (lambda z, t: F.cross_entropy(z, t, label_smoothing=0.1), np.array([1, 0, 3])),
+        (lambda z, t: F.nll_loss(F.log_softmax(z, dim=1), t), np.array([2, 2, 0])),
+        (F.binary_cross_entropy_with_logits, np.linspace(0.1, 0.9, 12).reshape(3, 4)),
+    ],
+    ids=["cross_entropy", "nll_of_log_softmax", "bce_with_logits"],
+)
+def test_losses_pass_gradcheck(loss, target):
+    logits = np.random.default_rng(3).standard_normal((3, 4))
+    assert sg.testing.gradcheck(loss, logits, target)
