@@ -113,10 +113,13 @@ def _kill_workers() -> None:
 
 
 class BackgroundKernel:
-    """Runs on the interpreter until the compiled kernel is loaded, then calls the kernel.
+    """Runs on the interpreter until the compiled kernel is ready, then calls the kernel.
 
-    The first call starts a thread that has a worker compile the kernel (unless its
-    machine code is already cached) and then loads it; calls never wait for it.
+    The first call starts a thread that has a worker process compile the kernel (unless
+    its machine code is already cached); calls never wait for it.  The call after the
+    machine code is ready loads it on the calling thread (one Numba initialisation per
+    process, about a second, instead of a thread fighting the running program for the
+    interpreter lock) and from then on runs the kernel.
     """
 
     def __init__(
@@ -128,7 +131,8 @@ class BackgroundKernel:
         self.interpreted = InterpretedKernel(graph, modes, input_names)
         self.compiled: Kernel | None = None
         self.failed = False
-        self._started = False
+        self._arguments: list[dict] | None = None
+        self._ready = threading.Event()  # the machine code is in the cache
         self._lock = threading.Lock()
 
     @property
@@ -142,46 +146,55 @@ class BackgroundKernel:
         if compiled is not None:
             compiled(*arrays)
             return
-        if not self._started:
+        if self._arguments is None:
             self._start(arrays)
+        elif self._ready.is_set() and not self.failed:
+            self._switch()
+            if self.compiled is not None:
+                self.compiled(*arrays)
+                return
         self.interpreted(*arrays)
 
     call = __call__
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the kernel is loaded (or failed); True when it runs on the kernel."""
-        thread = getattr(self, "_thread", None)
-        if thread is not None:
-            thread.join(timeout)
-        return self.compiled is not None
-
     def _start(self, arrays: Sequence[np.ndarray]) -> None:
         with self._lock:
-            if self._started:
+            if self._arguments is not None:
                 return
-            self._started = True
-            arguments = describe_arguments(arrays)
-            self._thread = threading.Thread(target=self._build, args=(arguments,), daemon=True)
-            self._thread.start()
+            self._arguments = describe_arguments(arrays)
+            thread = threading.Thread(target=self._compile, daemon=True)
+            thread.start()
 
-    def _build(self, arguments: list[dict]) -> None:
+    def _compile(self) -> None:
         try:
             path, module = write_source(self.source)
             if not _has_machine_code(path):
-                _run_worker(path, module, arguments)
-            kernel = Kernel(self.source, self.graph, self.input_names)
-            kernel.load(worker.numba_signature(arguments))
-            self.compiled = kernel
+                _run_worker(path, module, self._arguments)
+            self._ready.set()
         except Exception as error:  # a failed build must never break the running program
-            self.failed = True
-            if _EXITING.is_set():
-                return  # the worker was stopped because this process is exiting
-            warnings.warn(
-                f"symgrad could not build a kernel ({error}); the function keeps running on "
-                "the interpreter",
-                RuntimeWarning,
-                stacklevel=1,
-            )
+            self._fail(error)
+
+    def _switch(self) -> None:
+        with self._lock:
+            if self.compiled is not None or self.failed:
+                return
+            try:
+                kernel = Kernel(self.source, self.graph, self.input_names)
+                kernel.load(worker.numba_signature(self._arguments))
+                self.compiled = kernel
+            except Exception as error:
+                self._fail(error)
+
+    def _fail(self, error: Exception) -> None:
+        self.failed = True
+        if _EXITING.is_set():
+            return  # the worker was stopped because this process is exiting
+        warnings.warn(
+            f"symgrad could not build a kernel ({error}); the function keeps running on "
+            "the interpreter",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
     def pretty(self) -> str:
         return self.graph.pretty(self.input_names)
