@@ -278,9 +278,9 @@ def assign(target: Tensor, source) -> Tensor:
         )
     np.copyto(target._value, source._value, casting="unsafe")
     target._version.bump()
-    if RECORDING.grad_enabled and (source.requires_grad or target._var is not None):
-        if source.requires_grad or target._var.producer is not None:
-            _rebind(target, source)
+    recorded = target._var is not None and target._var.producer is not None
+    if RECORDING.grad_enabled and (source.requires_grad or recorded):
+        _rebind(target, source)
     return target
 
 

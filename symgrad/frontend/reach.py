@@ -4,8 +4,9 @@ A function reads a tensor through a closure cell or a global name, perhaps then 
 dict keys, list or tuple indices or attributes (``box["w"]``, ``self.w``, a module's
 attribute).  :func:`find_paths` records, for each captured tensor, the first such path
 (at most :data:`MAX_STEPS` steps past the root); :func:`resolve` follows a path again.
-A compiled function guards on ``resolve(fn, path) is tensor``: a name rebound to a new
-tensor after the first call makes it trace again instead of reading the old one.
+A compiled function's runner checks ``<expression(path)> is tensor`` on every call: a
+name rebound to a new tensor after the first call makes it trace again instead of
+reading the old one.
 
 Example:
     >>> import symgrad as sg
@@ -67,8 +68,9 @@ def _children(value: Any) -> Iterator[tuple[tuple[str, Any], Any]]:
 
 
 def find_paths(fn: Callable, tensors: Sequence[Any]) -> list[Path | None]:
-    """For each of ``tensors`` (by identity), a path from ``fn`` to it, or None."""
-    wanted = {id(t): k for k, t in enumerate(tensors)}
+    """For each of ``tensors`` (by identity; None entries are skipped), a path from ``fn``
+    to it, or None."""
+    wanted = {id(t): k for k, t in enumerate(tensors) if t is not None}
     found: list[Path | None] = [None] * len(tensors)
     frontier = [((root,), value) for root, value in _roots(fn)]
     for depth in range(MAX_STEPS + 1):
@@ -83,16 +85,26 @@ def find_paths(fn: Callable, tensors: Sequence[Any]) -> list[Path | None]:
     return found
 
 
+def expression(path: Path, fn_name: str = "F") -> str:
+    """Python code that follows ``path`` from the function named ``fn_name``."""
+    (kind, key), *steps = path
+    text = (
+        f"{fn_name}.__closure__[{key}].cell_contents"
+        if kind == "cell"
+        else (f"{fn_name}.__globals__[{key!r}]")
+    )
+    for step, name in steps:
+        text = f"{text}[{name!r}]" if step == "item" else f"getattr({text}, {name!r})"
+    return text
+
+
+#: What following a path can raise when it no longer leads anywhere.
+BROKEN = (LookupError, AttributeError, TypeError, ValueError)
+
+
 def resolve(fn: Callable, path: Path) -> Any:
     """What ``path`` leads to in ``fn`` now (a unique sentinel when it leads nowhere)."""
-    (kind, key), *steps = path
     try:
-        if kind == "cell":
-            value = fn.__closure__[key].cell_contents
-        else:
-            value = fn.__globals__[key]
-        for step, name in steps:
-            value = value[name] if step == "item" else getattr(value, name)
-    except (LookupError, AttributeError, TypeError, ValueError):
+        return eval(expression(path), {"F": fn})
+    except BROKEN:
         return _MISSING
-    return value

@@ -27,7 +27,7 @@ from symgrad.dtypes import SUPPORTED, is_floating
 from symgrad.errors import GradError, shape_str
 from symgrad.frontend.apply import as_tensor, to_array
 from symgrad.frontend.creation import zeros_like
-from symgrad.frontend.reach import find_paths, resolve
+from symgrad.frontend.reach import find_paths
 from symgrad.frontend.tensor import Tensor, leaf_var
 from symgrad.frontend.trace import Traced, argument_names, trace
 from symgrad.recording import RECORDING
@@ -186,6 +186,7 @@ class CompiledFunction:
             result = self._grad_result(len(positions))
         kernel = executable(graph, ["write"] * len(graph.outputs), traced.input_names, tier)
         recording = traced.recording
+        tensors = [c if isinstance(c, Tensor) else None for c in traced.captured]
         run = make_runner(
             kernel,
             len(specs),
@@ -194,18 +195,9 @@ class CompiledFunction:
             traced.mutated,
             recording.before_call,
             recording.after_call,
+            reached=(self.fn, find_paths(self.fn, tensors)),
         )
-        return Entry(kernel, run, (*recording.guards, *self._reach_guards(traced.captured)))
-
-    def _reach_guards(self, captured: list) -> list[tuple]:
-        """Each captured tensor must still be what the name it was read through holds."""
-        tensors = [c for c in captured if isinstance(c, Tensor)]
-        guards = []
-        for tensor, path in zip(tensors, find_paths(self.fn, tensors), strict=True):
-            if path is not None:
-                check = lambda fn=self.fn, path=path, t=tensor: resolve(fn, path) is t  # noqa: E731
-                guards.append((check, True))
-        return guards
+        return Entry(kernel, run, tuple(recording.guards))
 
     def _gradient_graph(self, traced: Traced, positions: tuple[int, ...], fuse: bool) -> ir.Graph:
         if traced.structure != "single":

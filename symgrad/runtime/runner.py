@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from symgrad.frontend.reach import BROKEN, expression
 from symgrad.frontend.tensor import Tensor, wrap
 
 
@@ -46,6 +47,7 @@ def runner_source(
     n_before: int = 0,
     n_after: int = 0,
     called: frozenset[int] = frozenset(),
+    reached: Sequence[str | None] = (),
 ) -> str:
     """The text of ``run(a0, a1, ...)``; ``outputs`` holds (shape, dtype name) pairs.
 
@@ -53,11 +55,19 @@ def runner_source(
     writes them into buffers ``B<k>`` kept from call to call, which are then copied
     into their own arrays.  ``P<k>()`` run before the kernel, ``Q<k>()`` after.
     ``called`` lists captured tensors ``j`` (and mutated ones ``-1 - k``) that are getters.
-    Captured array ``v<j>`` must have shape ``s<j>`` and dtype ``e<j>``.
+    Captured array ``v<j>`` must have shape ``s<j>`` and dtype ``e<j>``, and captured
+    tensor ``j`` must still be what ``reached[j]`` (code over the function ``F``) leads to.
     """
     params = ", ".join(f"a{i}" for i in range(n_args))
     lines = [f"def run({params}):"]
     lines += [f"    P{k}()" for k in range(n_before)]
+    paths = [f"{text} is not c{j}" for j, text in enumerate(reached) if text is not None]
+    if paths:
+        lines.append("    try:")
+        lines.append(f"        if {' or '.join(paths)}:")
+        lines.append("            stale(-1)")
+        lines.append("    except BROKEN:")
+        lines.append("        stale(-1)")
     for j in range(n_captured):
         lines.append(f"    v{j} = c{j}{'()' if j in called else ''}._value")
         lines.append(f"    if v{j}.shape != s{j} or v{j}.dtype is not e{j}:")
@@ -87,8 +97,13 @@ def make_runner(
     mutated: Sequence[Tensor] = (),
     before: Sequence[Callable[[], None]] = (),
     after: Sequence[Callable[[], None]] = (),
+    reached: tuple[Callable, Sequence] | None = None,
 ) -> Callable[..., Any]:
-    """Compile the runner for ``kernel``; ``result`` is a Python expression over ``W(o<k>)``."""
+    """Compile the runner for ``kernel``; ``result`` is a Python expression over ``W(o<k>)``.
+
+    ``reached`` is the traced function and, per captured tensor, the path it was read
+    through (or None), from :func:`symgrad.frontend.reach.find_paths`.
+    """
     outputs = [(v.shape, f"d{k}") for k, v in enumerate(kernel.graph.outputs)]
     namespace: dict[str, Any] = {
         "empty": np.empty,
@@ -96,7 +111,12 @@ def make_runner(
         "K": kernel,
         "W": wrap,
         "stale": _stale,
+        "BROKEN": BROKEN,
     }
+    texts: list[str | None] = []
+    if reached is not None:
+        namespace["F"], paths = reached
+        texts = [None if path is None else expression(path) for path in paths]
     namespace.update({f"d{k}": v.dtype for k, v in enumerate(kernel.graph.outputs)})
     namespace.update({f"c{j}": t for j, t in enumerate(captured)})
     for j, var in enumerate(kernel.graph.inputs[n_args : n_args + len(captured)]):
@@ -109,7 +129,15 @@ def make_runner(
     called = frozenset(j for j, c in enumerate(captured) if not isinstance(c, Tensor))
     called |= frozenset(-1 - k for k, t in enumerate(mutated) if not isinstance(t, Tensor))
     source = runner_source(
-        n_args, len(captured), outputs, result, len(mutated), len(before), len(after), called
+        n_args,
+        len(captured),
+        outputs,
+        result,
+        len(mutated),
+        len(before),
+        len(after),
+        called,
+        texts,
     )
     exec(source, namespace)
     return namespace["run"]
