@@ -26,6 +26,7 @@ from symgrad.frontend import reductions, shape_ops
 from symgrad.frontend.apply import as_tensor, check_number, elementwise, mean, sum, table_function
 from symgrad.frontend.tensor import Tensor
 from symgrad.ir.elementwise_ops import OPS
+from symgrad.ir.shapes import same_shape
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -92,7 +93,7 @@ def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
 
 
 def _same_shape(op: str, input: Tensor, target: Tensor) -> None:
-    if input.shape != target.shape:
+    if not same_shape(input.shape, target.shape):
         raise ShapeError(
             f"{op}: input {shape_str(input.shape)} and target {shape_str(target.shape)} "
             "must have the same shape"
@@ -140,7 +141,7 @@ def nll_loss(
         raise ShapeError(f"nll_loss: target must hold integer class labels, got {target.dtype}")
     class_dim = 0 if input.ndim == 1 else 1
     expected = input.shape[:class_dim] + input.shape[class_dim + 1 :]
-    if target.shape != expected:
+    if not same_shape(target.shape, expected):
         raise ShapeError(
             f"nll_loss: input {shape_str(input.shape)} needs target of shape "
             f"{shape_str(expected)}, got {shape_str(target.shape)}"

@@ -21,9 +21,9 @@ import numpy as np
 from symgrad import ir
 from symgrad.frontend import shape_ops
 from symgrad.frontend.apply import apply, as_tensor, elementwise, mean, sum
-from symgrad.frontend.creation import arange
+from symgrad.frontend.creation import positions
 from symgrad.frontend.tensor import Tensor
-from symgrad.ir.shapes import normalize_dim, normalize_dims
+from symgrad.ir.shapes import normalize_dim, normalize_dims, numel
 
 
 class ValuesIndices(NamedTuple):
@@ -73,7 +73,7 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
         else:
             shape = [1] * x.ndim
             shape[k] = x.shape[k]
-            index.append(shape_ops.reshape(arange(x.shape[k]), shape))
+            index.append(shape_ops.reshape(positions(x.shape[k]), shape))
     return shape_ops.getitem(x, tuple(index))
 
 
@@ -111,7 +111,7 @@ def var(
     if correction is None:
         correction = 0 if unbiased is False else 1
     axes = normalize_dims(dim, x.shape, "var")
-    count = int(np.prod([x.shape[a] for a in axes]))
+    count = numel(tuple(x.shape[a] for a in axes))
     if count - correction > 0:
         centered = x - mean(x, axes, True)
         return elementwise("div", sum(centered * centered, axes, keepdim), count - correction)

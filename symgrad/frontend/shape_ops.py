@@ -24,7 +24,7 @@ from symgrad.frontend.tensor import Tensor
 from symgrad.ir.primitives.concat import ConcatParams
 from symgrad.ir.primitives.indexing import ARRAY, SLICE, GatherParams
 from symgrad.ir.primitives.permute import PermuteParams
-from symgrad.ir.shapes import normalize_dim, normalize_dims
+from symgrad.ir.shapes import normalize_dim, normalize_dims, numel, same_shape
 
 
 def reshape(x: Tensor, *shape) -> Tensor:
@@ -34,9 +34,10 @@ def reshape(x: Tensor, *shape) -> Tensor:
         raise ShapeError(f"reshape: only one size may be -1, got {tuple(sizes)}")
     if -1 in sizes:
         known = prod(n for n in sizes if n != -1)
-        if known == 0 or x.numel() % known:
+        total = numel(x.shape)
+        if known == 0 or total % known:
             raise ShapeError(f"cannot reshape {shape_str(x.shape)} to {tuple(sizes)} in reshape")
-        sizes[sizes.index(-1)] = x.numel() // known
+        sizes[sizes.index(-1)] = total // known
     return apply(ir.RESHAPE, [x], ir.ReshapeParams(tuple(sizes)))
 
 
@@ -107,7 +108,7 @@ def expand(x: Tensor, *sizes) -> Tensor:
 
 def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     """``x`` broadcast to ``shape``."""
-    return broadcast(x, tuple(int(n) for n in shape))
+    return broadcast(x, parse_sizes(tuple(shape)))
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -123,8 +124,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     xs = [as_tensor(t) for t in tensors]
     if not xs:
         raise ShapeError("stack needs at least one tensor")
-    shapes = {t.shape for t in xs}
-    if len(shapes) > 1:
+    if any(not same_shape(t.shape, xs[0].shape) for t in xs):
         listed = ", ".join(shape_str(s) for s in (t.shape for t in xs))
         raise ShapeError(f"stack needs tensors of one shape, got {listed}")
     at = normalize_dim(dim, xs[0].ndim + 1, "stack")

@@ -29,6 +29,8 @@ from symgrad import ir
 from symgrad.errors import TraceError
 from symgrad.frontend.identity import IdentityDict
 from symgrad.frontend.tensor import Tensor
+from symgrad.ir.size_rewrite import SizeGuards, finalize
+from symgrad.ir.sizes import SizeEnv
 from symgrad.recording import RECORDING
 
 ArgSpec = tuple[tuple[int, ...], np.dtype]
@@ -108,6 +110,7 @@ class Traced:
     n_results: int
     mutated: list  # Tensors (or getters) that receive the new values, in output order
     recording: Trace
+    sizes: SizeGuards | None = None  # with symbolic sizes: what the argument shapes must meet
 
 
 def argument_names(fn: Callable, count: int) -> list[str]:
@@ -134,11 +137,20 @@ def trace(
     specs: Sequence[ArgSpec],
     names: Sequence[str],
     requires_grad: Sequence[bool] | None = None,
+    symbolic: bool = False,
 ) -> Traced:
-    """Record ``fn`` called on abstract tensors with the given shapes and dtypes."""
+    """Record ``fn`` called on abstract tensors with the given shapes and dtypes.
+
+    With ``symbolic``, every argument dimension other than 0 or 1 is a size symbol
+    (see :mod:`symgrad.ir.sizes`): the graph then holds for every argument shape that
+    meets ``Traced.sizes``.
+    """
     requires_grad = requires_grad or [False] * len(specs)
+    env = SizeEnv() if symbolic else None
     args = []
-    for (shape, dtype), rg in zip(specs, requires_grad, strict=True):
+    for i, ((shape, dtype), rg) in enumerate(zip(specs, requires_grad, strict=True)):
+        if env is not None:
+            shape = tuple(n if n < 2 else env.dim(i, d, n) for d, n in enumerate(shape))
         var = ir.Var(shape, dtype)
         args.append(Tensor(None, rg, var=var, shape=shape, dtype=dtype))
     recording = Trace()
@@ -153,14 +165,17 @@ def trace(
     captured = recording.captured.items()
     inputs = [a._var for a in args] + [var for _, var in captured]
     cap_names = [f"cap{k}" for k in range(len(captured))]
+    graph = ir.Graph(inputs, out_vars + [var for _, var in mutated])
+    sizes = None if env is None else finalize(env, graph)
     return Traced(
-        ir.Graph(inputs, out_vars + [var for _, var in mutated]),
+        graph,
         [*names, *cap_names],
         [recording.source(t) for t, _ in captured],
         structure,
         len(out_vars),
         [recording.source(t) for t, _ in mutated],
         recording,
+        sizes,
     )
 
 

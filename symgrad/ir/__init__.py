@@ -37,6 +37,7 @@ from symgrad.ir.primitives.core import (
 )
 from symgrad.ir.primitives.extremes import ARGMAX, ARGMIN, MAX, MIN, ArgParams
 from symgrad.ir.primitives.indexing import GATHER, SCATTER_ADD, gather, scatter_add
+from symgrad.ir.primitives.iota import IOTA, IotaParams, iota
 from symgrad.ir.primitives.matmul import MATMUL, matmul
 from symgrad.ir.primitives.permute import PERMUTE, permute
 
@@ -47,6 +48,7 @@ __all__ = [
     "CONCAT",
     "ELEMENTWISE",
     "GATHER",
+    "IOTA",
     "MATMUL",
     "MAX",
     "MIN",
@@ -60,6 +62,7 @@ __all__ = [
     "ArgParams",
     "ElementwiseParams",
     "Graph",
+    "IotaParams",
     "Node",
     "Primitive",
     "ReduceParams",
@@ -73,6 +76,7 @@ __all__ = [
     "expand_reduced",
     "expr_key",
     "gather",
+    "iota",
     "matmul",
     "permute",
     "reduce_sum",

@@ -33,6 +33,12 @@ def numel(shape: Shape) -> Size:
     return total
 
 
+def same_shape(a: Shape, b: Shape) -> bool:
+    """``a == b``, comparing ranks first (a tuple compares items first, and comparing a
+    traced size with an unrelated one records a guard that would specialise it)."""
+    return len(a) == len(b) and tuple(a) == tuple(b)
+
+
 def broadcast_shapes(op: str, *shapes: Shape) -> Shape:
     """NumPy broadcasting, with an error that names the op and the shapes."""
     ndim = max(len(s) for s in shapes)

@@ -30,12 +30,21 @@ from symgrad.frontend.creation import zeros_like
 from symgrad.frontend.reach import find_paths
 from symgrad.frontend.tensor import Tensor, leaf_var
 from symgrad.frontend.trace import Traced, argument_names, trace
+from symgrad.ir.size_rewrite import SizeGuards, free_sizes
 from symgrad.recording import RECORDING
 from symgrad.runtime.runner import StaleCapture, make_runner, pack_expression
 from symgrad.runtime.tiers import executable, requested_tier
 
 _SUPPORTED = frozenset(SUPPORTED)
 MAX_SIGNATURES = 256  # traced signatures kept per function
+
+
+def family(signature: tuple) -> tuple:
+    """What a trace with symbolic sizes depends on: each argument's rank, which of its
+    dims are 0 or 1, and its dtype (every other size is a symbol)."""
+    return tuple(
+        tuple(min(n, 2) for n in part) if isinstance(part, tuple) else part for part in signature
+    )
 
 
 def arrays_and_signature(args: Sequence[Any]) -> tuple[list[np.ndarray], tuple]:
@@ -55,15 +64,21 @@ class Entry:
     """One compiled signature: its kernel, the runner that calls it, and its guards.
 
     ``guards`` are (check, expected) pairs on Python-side state the trace relied on
-    (does a ``.grad`` exist, how far an optimizer's state is built).
+    (does a ``.grad`` exist, how far an optimizer's state is built); ``sizes`` says
+    which argument shapes the trace holds for (see :mod:`symgrad.ir.sizes`).
     """
 
     kernel: Any  # a Kernel, InterpretedKernel or BackgroundKernel (see runtime.tiers)
     run: Callable[..., Any]
     guards: tuple = ()
+    sizes: SizeGuards | None = None
 
     def holds(self) -> bool:
         return all(check() == expected for check, expected in self.guards)
+
+    def fits(self, shapes: Sequence[tuple]) -> bool:
+        """True when these argument shapes meet the trace's size guards."""
+        return self.sizes is None or self.sizes.holds(shapes)
 
 
 class CompiledFunction:
@@ -86,7 +101,8 @@ class CompiledFunction:
         self.mode = mode
         self.argnums = argnums
         self.tier = None if tier is None else requested_tier(tier)
-        self._entries: dict[tuple, list[Entry]] = {}
+        self._entries: dict[tuple, list[Entry]] = {}  # by exact shapes and dtypes
+        self._families: dict[tuple, list[Entry]] = {}  # by rank, 0/1 dims and dtypes
         self._lock = threading.Lock()  # one trace at a time per function, whatever the threads
 
     def __call__(self, *args: Any) -> Any:
@@ -105,9 +121,10 @@ class CompiledFunction:
 
     def _forget(self, signature: tuple, entry: Entry) -> None:
         with self._lock:
-            entries = self._entries.get(signature, [])
-            if entry in entries:
-                entries.remove(entry)
+            for table in (self._entries, self._families):
+                for entries in table.values():
+                    if entry in entries:
+                        entries.remove(entry)
 
     def _entry(self, args: Sequence[Any]) -> Entry:
         arrays, signature = arrays_and_signature(args)
@@ -117,10 +134,18 @@ class CompiledFunction:
                 if entry.holds():
                     entries.insert(0, entries.pop(k))  # the last one that held goes first
                     return entry
+            shapes = [a.shape for a in arrays]
+            related = self._families.setdefault(family(signature), [])
+            for entry in related:  # a trace for other sizes that holds for these too
+                if entry.fits(shapes) and entry.holds():
+                    entries.insert(0, entry)
+                    return entry
             entry = self._build([(a.shape, a.dtype) for a in arrays])
             entries.insert(0, entry)
-            while len(self._entries) > MAX_SIGNATURES:  # forget the oldest signatures
-                del self._entries[next(iter(self._entries))]
+            related.insert(0, entry)
+            for table in (self._entries, self._families):
+                while len(table) > MAX_SIGNATURES:  # forget the oldest signatures
+                    del table[next(iter(table))]
             return entry
 
     def _inline(self, args: Sequence[Any]) -> Any:
@@ -162,7 +187,7 @@ class CompiledFunction:
 
     def trace_count(self) -> int:
         """How many times the function has been traced and compiled."""
-        return sum(len(entries) for entries in self._entries.values())
+        return sum(len(entries) for entries in self._families.values())
 
     def _grad_positions(self, count: int) -> tuple[int, ...]:
         nums = (self.argnums,) if isinstance(self.argnums, int) else tuple(self.argnums)
@@ -175,14 +200,14 @@ class CompiledFunction:
         tier = requested_tier(self.tier)
         names = argument_names(self.fn, len(specs))
         if self.mode == "value":
-            traced = trace(self.fn, specs, names)
+            traced = trace(self.fn, specs, names, symbolic=True)
             graph = traced.graph
             result = pack_expression(range(traced.n_results), traced.structure)
         else:
             positions = self._grad_positions(len(specs))
             wants = [i in positions for i in range(len(specs))]
-            traced = trace(self.fn, specs, names, requires_grad=wants)
-            graph = self._gradient_graph(traced, positions, fuse=tier != "interpret")
+            traced = trace(self.fn, specs, names, requires_grad=wants, symbolic=True)
+            graph = self._gradient_graph(traced, specs, positions, fuse=tier != "interpret")
             result = self._grad_result(len(positions))
         kernel = executable(graph, ["write"] * len(graph.outputs), traced.input_names, tier)
         recording = traced.recording
@@ -197,17 +222,21 @@ class CompiledFunction:
             recording.after_call,
             reached=(self.fn, find_paths(self.fn, tensors)),
         )
-        return Entry(kernel, run, tuple(recording.guards))
+        return Entry(kernel, run, tuple(recording.guards), traced.sizes)
 
-    def _gradient_graph(self, traced: Traced, positions: tuple[int, ...], fuse: bool) -> ir.Graph:
+    def _gradient_graph(
+        self, traced: Traced, specs: list[tuple], positions: tuple[int, ...], fuse: bool
+    ) -> ir.Graph:
         if traced.structure != "single":
             raise GradError("grad needs a function that returns one scalar tensor")
         forward = passes.prepare_forward(traced.graph) if fuse else traced.graph
         out = forward.outputs[0]
         mutated = forward.outputs[1:]
         if out.shape != () or not is_floating(out.dtype):
+            example = {s: specs[i][0][d] for s, i, d in free_sizes(forward)}  # this call's sizes
+            shown = tuple(int(sympy.sympify(n).xreplace(example)) for n in out.shape)
             raise GradError(
-                f"grad needs a scalar float output, got shape {shape_str(out.shape)} and dtype "
+                f"grad needs a scalar float output, got shape {shape_str(shown)} and dtype "
                 f"{out.dtype}; reduce it first (e.g. .sum()) or use backward(gradient=...)"
             )
         for i in positions:

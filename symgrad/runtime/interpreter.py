@@ -24,6 +24,9 @@ import numpy as np
 
 from symgrad import ir
 from symgrad.compiler.build import prepare
+from symgrad.ir.size_rewrite import free_sizes, specialize
+
+MAX_SPECIALIZED = 16  # graphs kept per kernel, one per set of sizes seen
 
 
 def interpret(graph: ir.Graph, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -49,10 +52,24 @@ class InterpretedKernel:
         self.input_names = tuple(input_names)
         self._n_inputs = len(graph.inputs)
         self._source: str | None = None
+        self._sizes = free_sizes(graph)  # symbolic sizes: run a copy made for the actual ones
+        self._specialized: dict[tuple, ir.Graph] = {}
+
+    def _graph_for(self, inputs: Sequence[np.ndarray]) -> ir.Graph:
+        if not self._sizes:
+            return self.graph
+        actual = tuple(inputs[i].shape[d] for _, i, d in self._sizes)
+        graph = self._specialized.get(actual)
+        if graph is None:
+            if len(self._specialized) >= MAX_SPECIALIZED:
+                self._specialized.pop(next(iter(self._specialized)))
+            sizes = {s: n for (s, _, _), n in zip(self._sizes, actual, strict=True)}
+            graph = self._specialized[actual] = specialize(self.graph, sizes)
+        return graph
 
     def __call__(self, *arrays: np.ndarray) -> None:
         inputs, buffers = arrays[: self._n_inputs], arrays[self._n_inputs :]
-        results = interpret(self.graph, inputs)
+        results = interpret(self._graph_for(inputs), inputs)
         for buffer, value, mode in zip(buffers, results, self.modes, strict=True):
             if mode == "accumulate":
                 buffer += value

@@ -28,6 +28,7 @@ import numpy as np
 
 from symgrad.frontend.reach import BROKEN, expression
 from symgrad.frontend.tensor import Tensor, wrap
+from symgrad.ir.size_rewrite import free_sizes
 
 
 class StaleCapture(Exception):
@@ -48,6 +49,7 @@ def runner_source(
     n_after: int = 0,
     called: frozenset[int] = frozenset(),
     reached: Sequence[str | None] = (),
+    sizes: Sequence[tuple[str, int, int]] = (),
 ) -> str:
     """The text of ``run(a0, a1, ...)``; ``outputs`` holds (shape, dtype name) pairs.
 
@@ -57,6 +59,7 @@ def runner_source(
     ``called`` lists captured tensors ``j`` (and mutated ones ``-1 - k``) that are getters.
     Captured array ``v<j>`` must have shape ``s<j>`` and dtype ``e<j>``, and captured
     tensor ``j`` must still be what ``reached[j]`` (code over the function ``F``) leads to.
+    ``sizes`` names the free sizes of output shapes: (name, argument, dim) to read them from.
     """
     params = ", ".join(f"a{i}" for i in range(n_args))
     lines = [f"def run({params}):"]
@@ -72,6 +75,7 @@ def runner_source(
         lines.append(f"    v{j} = c{j}{'()' if j in called else ''}._value")
         lines.append(f"    if v{j}.shape != s{j} or v{j}.dtype is not e{j}:")
         lines.append(f"        stale({j})")
+    lines += [f"    {name} = a{i}.shape[{d}]" for name, i, d in sizes]
     first_mutated = len(outputs) - n_mutated
     for k, (shape, dtype) in enumerate(outputs):
         source = f"B{k - first_mutated}" if k >= first_mutated else f"empty({shape!r}, {dtype})"
@@ -121,6 +125,8 @@ def make_runner(
     namespace.update({f"c{j}": t for j, t in enumerate(captured)})
     for j, var in enumerate(kernel.graph.inputs[n_args : n_args + len(captured)]):
         namespace[f"s{j}"], namespace[f"e{j}"] = var.shape, var.dtype
+        if not all(isinstance(n, int) for n in var.shape):
+            raise AssertionError(f"captured tensor {j} has a symbolic shape {var.shape}")
     namespace.update({f"S{k}": t for k, t in enumerate(mutated)})
     shapes = [v for v in kernel.graph.outputs[len(kernel.graph.outputs) - len(mutated) :]]
     namespace.update({f"B{k}": np.empty(v.shape, v.dtype) for k, v in enumerate(shapes)})
@@ -138,6 +144,7 @@ def make_runner(
         len(after),
         called,
         texts,
+        [(s.name, i, d) for s, i, d in free_sizes(kernel.graph)],
     )
     exec(source, namespace)
     return namespace["run"]

@@ -62,6 +62,7 @@ CASES = [
         ScatterAddParams((EVERY_OTHER_ROW, INDEX_0), (5, 4)),
         (_floats(2, 4), np.array([3, 0, 3, -1])),
     ),
+    Case(ir.IOTA, ir.IotaParams(5), ()),
 ]
 IDS = [f"{c.primitive.name}-{i}" for i, c in enumerate(CASES)]
 

@@ -64,7 +64,7 @@ def test_compiled_step_equals_eager_loop_for_100_steps(make_opt):
     assert step.trace_count() <= 2  # the first step may build optimizer state
 
 
-def test_new_batch_size_retraces_and_lr_changes_do_not():
+def test_neither_a_new_batch_size_nor_an_lr_change_retraces():
     params = _params(2)
     opt = sg.optim.SGD(params, lr=0.1)
     scheduler = sg.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
@@ -87,8 +87,19 @@ def test_new_batch_size_retraces_and_lr_changes_do_not():
         np.testing.assert_allclose(p.numpy(), b - 0.05 * g, rtol=1e-12, atol=1e-14)
     assert step.trace_count() == 1
     x16, y16 = _data(16)
-    step(x16, y16)
-    assert step.trace_count() == 2
+    grads = eager_grads_for(params, x16, y16)
+    scheduler.step()  # lr 0.05 -> 0.025
+    before = [p.numpy().copy() for p in params]
+    step(x16, y16)  # a new batch size and a new lr: the same trace, right results
+    for p, b, g in zip(params, before, grads, strict=True):
+        np.testing.assert_allclose(p.numpy(), b - 0.025 * g, rtol=1e-12, atol=1e-14)
+    assert step.trace_count() == 1
+
+
+def eager_grads_for(params, x, y):
+    copies = [sg.tensor(p.numpy(), requires_grad=True) for p in params]
+    F.mse_loss(_forward(copies, sg.tensor(x)), sg.tensor(y)).backward()
+    return [c.grad.numpy() for c in copies]
 
 
 def test_grads_are_left_on_the_parameters():

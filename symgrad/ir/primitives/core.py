@@ -31,6 +31,7 @@ from symgrad.ir.shapes import (
     is_unit_reshape,
     numel,
     reduced_shape,
+    same_shape,
 )
 from symgrad.ir.sympy_functions import NUMPY_IMPLEMENTATIONS
 
@@ -158,9 +159,9 @@ def make_elementwise(expr: sympy.Expr, inputs: Sequence[Var], shape: Shape, dtyp
 def broadcast_to(x: Var, shape: Shape) -> Var:
     """``x`` broadcast to ``shape`` (an elementwise identity with a larger output)."""
     shape = tuple(shape)
-    if x.shape == shape:
+    if same_shape(x.shape, shape):
         return x
-    if broadcast_shapes("broadcast_to", x.shape, shape) != shape:
+    if not same_shape(broadcast_shapes("broadcast_to", x.shape, shape), shape):
         raise ShapeError(f"cannot broadcast {shape_str(x.shape)} to {shape_str(shape)}")
     return elementwise(arg(0), [x], shape=shape, dtype=x.dtype)
 
@@ -229,7 +230,7 @@ def reduce_sum(x: Var, axes: tuple[int, ...], keepdim: bool) -> Var:
 
 def unbroadcast(x: Var, shape: Shape) -> Var:
     """Sum ``x`` back down to ``shape``, the gradient of broadcasting to ``x.shape``."""
-    if x.shape == tuple(shape):
+    if same_shape(x.shape, shape):
         return x
     lead = x.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
@@ -274,7 +275,7 @@ class Reshape(Primitive):
     def bind(self, inputs: Sequence[Var], params: ReshapeParams) -> Var:
         (x,) = inputs
         shape, _ = self.shape_rule(params, x)
-        if shape == x.shape:
+        if same_shape(shape, x.shape):
             return x
         lead = len(shape) - x.ndim
         if lead > 0 and shape[lead:] == x.shape and all(n == 1 for n in shape[:lead]):

@@ -27,7 +27,8 @@ import numpy as np
 from symgrad.errors import ShapeError, shape_str
 from symgrad.ir.graph import Node, Var
 from symgrad.ir.primitive import Primitive, Schedule, register
-from symgrad.ir.shapes import Shape
+from symgrad.ir.shapes import Shape, broadcast_shapes
+from symgrad.ir.sizes import SymSize
 
 ARRAY = "array"  # ("array", j): the j-th index array
 SLICE = "slice"  # ("slice", start, stop, step), as the user wrote it
@@ -48,11 +49,23 @@ def _expand(shape: Shape, items: list) -> list:
     return items + fill
 
 
-@lru_cache(maxsize=1024)
 def plan_index(
     shape: Shape, key: tuple, array_shapes: tuple[Shape, ...]
 ) -> tuple[tuple, Shape, int, int]:
-    """``(sources, out_shape, adv_start, adv_ndim)`` for ``x[key]`` with ``x.shape == shape``."""
+    """``(sources, out_shape, adv_start, adv_ndim)`` for ``x[key]`` with ``x.shape == shape``.
+
+    Memoised, except while tracing with symbolic sizes (a memo would compare a traced size
+    with another trace's and lose the guard that comparison records).
+    """
+    sizes = [*shape, *key, *(n for s in array_shapes for n in s)]
+    if any(isinstance(n, SymSize) for n in sizes):
+        return _plan_index(shape, key, array_shapes)
+    return _memo_plan_index(shape, key, array_shapes)
+
+
+def _plan_index(
+    shape: Shape, key: tuple, array_shapes: tuple[Shape, ...]
+) -> tuple[tuple, Shape, int, int]:
     items = _expand(shape, list(key))
     is_array = [isinstance(it, tuple) and it[0] == ARRAY for it in items]
     has_arrays = any(is_array)
@@ -60,8 +73,8 @@ def plan_index(
         i for i, it in enumerate(items) if is_array[i] or (has_arrays and isinstance(it, int))
     ]
     try:
-        adv_shape = tuple(np.broadcast_shapes(*array_shapes)) if array_shapes else ()
-    except ValueError:
+        adv_shape = broadcast_shapes("index", *array_shapes) if array_shapes else ()
+    except ShapeError:
         listed = ", ".join(shape_str(s) for s in array_shapes)
         raise IndexError(f"index arrays of shapes {listed} cannot be broadcast together") from None
 
@@ -76,14 +89,18 @@ def plan_index(
             adv_at = len(basic_out)
         if is_array[i]:
             sources.append((ARRAY, item[1]))
+        elif isinstance(item, tuple) and item[0] == SLICE and item[1:] == (None, None, None):
+            sources.append((SLICE, 0, 1, len(basic_out)))  # the whole dim, whatever its size
+            basic_out.append(size)
         elif isinstance(item, tuple) and item[0] == SLICE:
-            start, stop, step = slice(*item[1:]).indices(size)
+            start, stop, step = slice(*item[1:]).indices(size)  # (specialises a traced size)
             sources.append((SLICE, start, step, len(basic_out)))
             basic_out.append(len(range(start, stop, step)))
         elif isinstance(item, int):
-            if not -size <= item < size:
+            # (a size expression of a finished graph was checked, with a guard, when traced)
+            if isinstance(size, int | SymSize) and not -size <= item < size:
                 raise IndexError(f"index {item} is out of range for dim {dim} of size {size}")
-            sources.append(("int", item % size))
+            sources.append(("int", item if item >= 0 else size + item))
         else:
             raise IndexError(
                 f"unsupported index {item!r}: use ints, slices, None, ... or int tensors"
@@ -96,6 +113,9 @@ def plan_index(
     sources = tuple((s[0], s[1], s[2], shift[s[3]]) if s[0] == SLICE else s for s in sources)
     out_shape = tuple(basic_out[:adv_start]) + adv_shape + tuple(basic_out[adv_start:])
     return sources, out_shape, adv_start, adv_ndim
+
+
+_memo_plan_index = lru_cache(maxsize=1024)(_plan_index)
 
 
 def numpy_key(key: tuple, arrays: Sequence[np.ndarray]) -> tuple:

@@ -14,7 +14,8 @@ def _source(fn, *args):
 def test_elementwise_work_is_one_loop_with_formula_comments():
     src = _source(lambda a, b: sg.tanh(a * b) + sg.exp(a), np.ones(8), np.ones(8))
     body = src.split("def kernel")[1]
-    assert body.count("for i0 in range(8)") == 1
+    assert body.count("for i0 in range(n_0)") == 1  # the size comes from the array
+    assert "n_0 = a.shape[0]" in body and "8" not in body
     assert "# t0 = tanh(a*b)" in body
     assert "np." not in body  # no NumPy temporaries inside the kernel
 
