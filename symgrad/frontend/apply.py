@@ -23,11 +23,12 @@ import numpy as np
 import sympy
 
 from symgrad import ir
-from symgrad.dtypes import canonical, is_floating, result_dtype
+from symgrad.dtypes import canonical, get_default_dtype, is_floating, result_dtype
 from symgrad.errors import GradError, ShapeError
 from symgrad.frontend.tensor import Tensor, leaf_var
 from symgrad.ir.elementwise_ops import OPS, ElementwiseOp, template
-from symgrad.ir.shapes import broadcast_shapes, normalize_dims
+from symgrad.ir.shapes import broadcast_shapes, normalize_dims, same_shape
+from symgrad.ir.sizes import SymSize
 from symgrad.recording import RECORDING
 
 _SCALARS = (bool, int, float, np.bool_, np.integer, np.floating)
@@ -46,7 +47,7 @@ def parse_sizes(sizes: tuple) -> tuple[int, ...]:
     if len(sizes) == 1 and isinstance(sizes[0], Sequence | np.ndarray):
         sizes = tuple(sizes[0])
     try:
-        return tuple(operator.index(n) for n in sizes)
+        return tuple(n if isinstance(n, SymSize) else operator.index(n) for n in sizes)
     except TypeError:
         bad = next(n for n in sizes if not isinstance(n, int | np.integer))
         raise TypeError(
@@ -112,6 +113,10 @@ def elementwise(name: str, *operands: object) -> Tensor:
             constants.append(operand)
             values.append(operand)
             continue
+        elif isinstance(operand, SymSize):  # a traced size (``x.sum() / n``): a size symbol
+            constants.append(operand.expr)
+            values.append(operand.hint)
+            continue
         elif isinstance(operand, np.ndarray | list | tuple):
             operand = as_tensor(operand)
         else:
@@ -128,7 +133,7 @@ def elementwise(name: str, *operands: object) -> Tensor:
     shape = first._shape
     dtype = first._dtype
     for t in tensors:
-        if t._shape != shape:
+        if not same_shape(t._shape, shape):
             shape = broadcast_shapes(name, *(t._shape for t in tensors))
             break
     for t in tensors:
@@ -189,12 +194,14 @@ def _result_dtype(kind: str, tensors: list[Tensor], constants: list[object]) -> 
         return np.dtype(np.bool_)
     first = tensors[0]._dtype
     if first in _FLOATS and all(t._dtype is first for t in tensors):
-        if all(c is None or type(c) in (float, int) for c in constants):
+        if all(
+            c is None or type(c) in (float, int) or isinstance(c, sympy.Expr) for c in constants
+        ):
             return first  # the common case: Python numbers never promote a float tensor
-    scalars = [c for c in constants if c is not None]
+    scalars = [2 if isinstance(c, sympy.Expr) else c for c in constants if c is not None]
     dtype = result_dtype([t._dtype for t in tensors], scalars)
     if kind == "float" and dtype.kind != "f":
-        return np.dtype(np.float64)
+        return get_default_dtype()  # int / int, exp(int): the default float dtype
     return canonical(dtype)
 
 
@@ -232,7 +239,7 @@ def cast(x: Tensor, dtype) -> Tensor:
 
 def broadcast(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """``x`` broadcast to ``shape``: an elementwise copy, which fuses into its consumers."""
-    if broadcast_shapes("broadcast_to", x._shape, shape) != shape:
+    if not same_shape(broadcast_shapes("broadcast_to", x._shape, shape), shape):
         raise ShapeError(f"cannot broadcast {x._shape} to {shape}")
     value = None if RECORDING.trace is not None else np.broadcast_to(x._value, shape)
     var = ir.broadcast_to(leaf_var(x), shape) if records(x.requires_grad) else None
@@ -255,7 +262,7 @@ def assign(target: Tensor, source) -> Tensor:
     is written back after every call.
     """
     source = source if isinstance(source, Tensor) else Tensor(np.asarray(source))
-    if source._shape != target._shape:
+    if not same_shape(source._shape, target._shape):
         joint = broadcast_shapes("in-place update", source._shape, target._shape)
         if joint != target._shape:
             raise ShapeError(

@@ -1,6 +1,8 @@
-"""Making tensors: from data, filled, random, ranges; the random seed.
+"""Making tensors: from data, filled, ranges, identities; random ones come from ``random``.
 
-The default float dtype is float64 (NumPy's); float32 data stays float32.
+Python floats, float fills and float ranges get the default dtype (float64,
+NumPy's; ``sg.set_default_dtype(sg.float32)`` gives PyTorch's); NumPy arrays keep
+theirs.  ``device="cpu"`` is accepted everywhere, other devices are an error.
 
 Example:
     >>> import symgrad as sg
@@ -8,20 +10,39 @@ Example:
     dtype('int64')
     >>> sg.zeros(2, 3).shape
     (2, 3)
+    >>> sg.linspace(0, 1, 5)
+    tensor([0.  , 0.25, 0.5 , 0.75, 1.  ])
 """
 
 from __future__ import annotations
 
+import math
+import operator
+from typing import Any
+
 import numpy as np
 
-from symgrad.dtypes import canonical, check_grad_dtype, float64
+from symgrad import ir
+from symgrad.dtypes import canonical, check_grad_dtype, get_default_dtype
 from symgrad.frontend.apply import parse_sizes
+from symgrad.frontend.device import check_device
+from symgrad.frontend.random import (  # noqa: F401  (re-exported: creation is their old home)
+    generator,
+    manual_seed,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+)
 from symgrad.frontend.tensor import Tensor
+from symgrad.ir.sizes import SymSize
 
-_generator = np.random.default_rng()
 
-
-def _finish(value: np.ndarray, dtype, requires_grad: bool) -> Tensor:
+def _finish(value: np.ndarray, dtype, requires_grad: bool, device: Any = None) -> Tensor:
+    check_device(device)
     target = canonical(dtype if dtype is not None else value.dtype)
     if value.dtype != target:
         value = value.astype(target)
@@ -30,71 +51,245 @@ def _finish(value: np.ndarray, dtype, requires_grad: bool) -> Tensor:
     return Tensor(value, requires_grad=requires_grad)
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+def _array(data: Any) -> np.ndarray:
+    """``data`` as a new array; a Python float becomes the default dtype."""
+    if isinstance(data, Tensor):
+        return data.numpy().copy()
+    try:
+        array = np.array(data, copy=True)
+    except ValueError as error:
+        raise ValueError(
+            f"tensor(): data must be a number or nested sequences of equal lengths ({error})"
+        ) from None
+    if array.dtype == object:
+        raise TypeError(f"tensor(): could not infer a dtype for {type(data).__name__} data")
+    if array.dtype.kind == "f" and not isinstance(data, np.ndarray | np.generic):
+        array = array.astype(get_default_dtype(), copy=False)
+    return array
+
+
+def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
     """A new tensor holding a copy of ``data`` (a list, scalar, NumPy array or Tensor).
 
     >>> tensor([2., 3.], requires_grad=True)
     tensor([2., 3.], requires_grad=True)
     """
-    if isinstance(data, Tensor):
-        data = data.numpy()
-    return _finish(np.array(data, copy=True), dtype, requires_grad)
+    return _finish(_array(data), dtype, requires_grad, device)
 
 
-def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros: ``sg.zeros(2, 3)`` or ``sg.zeros((2, 3))``."""
-    return _finish(np.zeros(parse_sizes(size), dtype or float64), dtype, requires_grad)
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """``data`` as a tensor, sharing a Tensor's or a NumPy array's memory where the dtype
+    allows (as ``torch.as_tensor``)."""
+    if isinstance(data, Tensor) and (dtype is None or canonical(dtype) == data.dtype):
+        check_device(device)
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or canonical(dtype) == data.dtype):
+        if canonical(data.dtype) == data.dtype:
+            check_device(device)
+            return Tensor(data)
+    return tensor(data, dtype=dtype, device=device)
 
 
-def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory (float32, float64, int64 or bool arrays)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    if canonical(array.dtype) != array.dtype:
+        raise TypeError(
+            f"can't convert np.ndarray of type {array.dtype}: symgrad holds float32, float64, "
+            "int64 and bool; use sg.tensor(array) for a converted copy"
+        )
+    return Tensor(array)
+
+
+def _filled(size: tuple, fill: Any, dtype, device, requires_grad: bool) -> Tensor:
+    target = get_default_dtype() if dtype is None else canonical(dtype)
+    return _finish(np.full(parse_sizes(size), fill, target), target, requires_grad, device)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: ``sg.zeros(2, 3)`` or ``sg.zeros((2, 3))``.
+
+    >>> zeros(2, dtype="int64")
+    tensor([0, 0])
+    """
+    return _filled(size, 0, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones: ``sg.ones(2, 3)`` or ``sg.ones((2, 3))``."""
-    return _finish(np.ones(parse_sizes(size), dtype or float64), dtype, requires_grad)
+    return _filled(size, 1, dtype, device, requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``size`` filled with ``fill_value``."""
-    return _finish(
-        np.full(parse_sizes((size,)), fill_value, dtype or float64), dtype, requires_grad
-    )
+def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor to be filled later (symgrad fills it with zeros)."""
+    return _filled(size, 0, dtype, device, requires_grad)
 
 
-def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+def _fill_value(fill_value: Any) -> Any:
+    if isinstance(fill_value, Tensor | np.ndarray):
+        if np.size(fill_value) != 1:
+            raise ValueError(f"fill_value must be a number, got shape {np.shape(fill_value)}")
+        fill_value = np.asarray(fill_value).item()
+    if not isinstance(fill_value, bool | int | float | np.bool_ | np.integer | np.floating):
+        raise TypeError(f"fill_value must be a number, not {type(fill_value).__name__}")
+    return fill_value
+
+
+def full(size, fill_value, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value (bool,
+    int64, or the default float dtype), as ``torch.full``.
+
+    >>> full((2,), 7), full((2,), 0.5)
+    (tensor([7, 7]), tensor([0.5, 0.5]))
+    """
+    fill_value = _fill_value(fill_value)
+    if dtype is None:
+        dtype = np.asarray(fill_value).dtype if not isinstance(fill_value, float) else None
+    return _filled((size,), fill_value, dtype, device, requires_grad)
+
+
+def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
     """Zeros with ``t``'s shape (and dtype unless given)."""
-    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+    return zeros(t.shape, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad)
 
 
-def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones_like(t: Tensor, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
     """Ones with ``t``'s shape (and dtype unless given)."""
-    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+    return ones(t.shape, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Evenly spaced values in ``[start, end)``, like ``torch.arange``.
+def empty_like(t: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor with ``t``'s shape (and dtype unless given), to be filled later."""
+    return zeros_like(t, dtype, requires_grad, device=device)
 
-    >>> arange(3)
-    tensor([0, 1, 2])
+
+def full_like(
+    t: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
+    """``fill_value`` with ``t``'s shape (and dtype unless given).
+
+    >>> full_like(tensor([1, 2]), 7)
+    tensor([7, 7])
+    """
+    fill_value = _fill_value(fill_value)
+    return _filled((t.shape,), fill_value, dtype or t.dtype, device, requires_grad)
+
+
+def _number(value: Any, name: str, fn: str) -> Any:
+    if isinstance(value, Tensor | np.ndarray) and np.size(value) == 1:
+        value = np.asarray(value).item()
+    if isinstance(value, float | np.floating):
+        return value
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)  # ints, and a traced size (fixed to its value)
+        except TypeError:
+            pass
+    raise TypeError(f"{fn}(): argument '{name}' must be a number, not {value!r}")
+
+
+def arange(
+    start, end=None, step=1, dtype=None, requires_grad: bool = False, *, device=None
+) -> Tensor:
+    """Evenly spaced values in ``[start, end)``, like ``torch.arange``: int64 for ints, the
+    default float dtype when any bound or the step is a float.
+
+    >>> arange(3), arange(0, 1, 0.25)
+    (tensor([0, 1, 2]), tensor([0.  , 0.25, 0.5 , 0.75]))
     """
     if end is None:
         start, end = 0, start
-    return _finish(np.arange(start, end, step), dtype, requires_grad)
+    if isinstance(end, SymSize) and start == 0 and step == 1 and dtype in (None, np.int64):
+        return positions(end)  # a traced size: counts to the size the kernel finds
+    start, end, step = (
+        _number(v, n, "arange")
+        for v, n in zip((start, end, step), ("start", "end", "step"), strict=True)
+    )
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise ValueError(
+            f"arange: upper bound and larger bound inconsistent with step sign "
+            f"(start={start}, end={end}, step={step})"
+        )
+    floats = any(isinstance(v, float | np.floating) for v in (start, end, step))
+    if dtype is None:
+        dtype = get_default_dtype() if floats else np.int64
+    count = max(math.ceil((end - start) / step), 0)
+    values = start + np.arange(count, dtype=np.float64 if floats else np.int64) * step
+    return _finish(values, dtype, requires_grad, device)
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the generator behind ``rand``/``randn`` (and later dropout) for reproducible runs."""
-    global _generator
-    _generator = np.random.default_rng(seed)
+def positions(n: int | SymSize) -> Tensor:
+    """``arange(n)`` as int64; of a traced size, a node that counts to the size found at
+    run time.
+
+    >>> positions(3)
+    tensor([0, 1, 2])
+    """
+    if isinstance(n, SymSize):
+        return Tensor(None, var=ir.iota(n), shape=(n,), dtype=np.dtype(np.int64))
+    return arange(n)
 
 
-def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples in ``[0, 1)``."""
-    return _finish(_generator.random(parse_sizes(size)), dtype, requires_grad)
+def linspace(
+    start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
+    """``steps`` values from ``start`` to ``end``, both included (PyTorch's rounding).
+
+    >>> linspace(-1, 1, 3)
+    tensor([-1.,  0.,  1.])
+    """
+    start, end = _number(start, "start", "linspace"), _number(end, "end", "linspace")
+    return _finish(
+        _linspace(start, end, steps), dtype or get_default_dtype(), requires_grad, device
+    )
 
 
-def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples."""
-    return _finish(_generator.standard_normal(parse_sizes(size)), dtype, requires_grad)
+def _linspace(start: float, end: float, steps: Any) -> np.ndarray:
+    steps = operator.index(steps)
+    if steps < 0:
+        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
+    if steps == 1:
+        return np.array([start], np.float64)
+    step = (end - start) / max(steps - 1, 1)
+    i = np.arange(steps, dtype=np.float64)
+    # As PyTorch: the first half counts up from start, the second half down from end.
+    return np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
 
 
-def generator() -> np.random.Generator:
-    """The generator seeded by :func:`manual_seed`."""
-    return _generator
+def logspace(
+    start,
+    end,
+    steps: int,
+    base: float = 10.0,
+    *,
+    dtype=None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``steps`` values from ``base**start`` to ``base**end``, evenly spaced in the exponent.
+
+    >>> logspace(0, 2, 3)
+    tensor([  1.,  10., 100.])
+    """
+    start, end = _number(start, "start", "logspace"), _number(end, "end", "logspace")
+    values = np.power(float(base), _linspace(start, end, steps))
+    return _finish(values, dtype or get_default_dtype(), requires_grad, device)
+
+
+def eye(
+    n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
+    """The ``n`` by ``m`` (default ``n``) identity matrix.
+
+    >>> eye(2)
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    n = operator.index(n)
+    m = n if m is None else operator.index(m)
+    if n < 0 or m < 0:
+        raise ValueError(f"eye: n and m must be non-negative, got n={n}, m={m}")
+    return _finish(np.eye(n, m), dtype or get_default_dtype(), requires_grad, device)

@@ -12,8 +12,9 @@ Example:
 
 from __future__ import annotations
 
-from symgrad.frontend import apply, reductions, shape_ops
+from symgrad.frontend import apply, composite, reductions, shape_ops
 from symgrad.frontend.apply import as_tensor, table_function
+from symgrad.frontend.einsum import einsum  # noqa: F401  (exported in __all__)
 from symgrad.frontend.tensor import Tensor
 from symgrad.ir.elementwise_ops import OPS
 
@@ -105,14 +106,30 @@ def min(x, dim=None, keepdim: bool = False):
 amax, amin, argmax, argmin = reductions.amax, reductions.amin, reductions.argmax, reductions.argmin
 logsumexp, var, std = reductions.logsumexp, reductions.var, reductions.std
 take_along_dim = reductions.take_along_dim
+split, chunk, flip, roll = composite.split, composite.chunk, composite.flip, composite.roll
+all, any = composite.reduce_all, composite.reduce_any
+logical_and, logical_or = composite.logical_and, composite.logical_or
+logical_xor, logical_not = composite.logical_xor, composite.logical_not
+t, tril, triu, masked_fill, where, pow, numel = (
+    composite.t,
+    composite.tril,
+    composite.triu,
+    composite.masked_fill,
+    composite.where,  # also the one-argument form (indices of nonzeros)
+    composite.pow,
+    composite.numel,
+)
 
 # What ``import symgrad`` exposes from here: ``sg.exp``, ``sg.sum``, ``sg.cat``, ...
 __all__ = sorted(
-    [
+    {
         *ELEMENTWISE_FUNCTIONS,
         *("sum", "mean", "clamp", "clip", "matmul", "cat", "concat", "concatenate", "stack"),
         *("reshape", "transpose", "permute", "flatten", "squeeze", "unsqueeze", "broadcast_to"),
         *("max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "var", "std"),
         "take_along_dim",
-    ]
+        *("split", "chunk", "flip", "roll", "t", "tril", "triu", "masked_fill", "where"),
+        *("pow", "numel", "einsum", "all", "any"),
+        *("logical_and", "logical_or", "logical_xor", "logical_not"),
+    }
 )

@@ -30,6 +30,7 @@ import numpy as np
 from symgrad import ir
 from symgrad.dtypes import check_grad_dtype
 from symgrad.errors import GradError, ShapeError, TraceError
+from symgrad.ir.shapes import same_shape
 from symgrad.recording import RECORDING
 
 _backward: Callable[..., None] | None = None
@@ -190,6 +191,21 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._shape[0]
 
+    @property
+    def data(self) -> Tensor:
+        """The values as a plain Tensor sharing the array, outside the recorded graph and
+        its version counter (PyTorch's ``.data``)."""
+        return wrap(self._concrete("data"))
+
+    @data.setter
+    def data(self, value: Tensor | np.ndarray) -> None:
+        array = value._concrete("data") if isinstance(value, Tensor) else np.asarray(value)
+        self._value = array
+        self._shape = array.shape
+        self._dtype = array.dtype
+        self._var = None
+        self._version.bump()  # graphs recorded with the old array must not read the new one
+
     def detach(self) -> Tensor:
         """The same values, cut off from the recorded graph (no gradient flows through)."""
         if self._value is not None:
@@ -228,7 +244,7 @@ def _check_grad(tensor: Tensor, grad: object) -> None:
     """What PyTorch accepts as ``t.grad = g``: a tensor of ``t``'s shape and dtype."""
     if not isinstance(grad, Tensor):
         raise TypeError(f"assigned grad expected to be a Tensor or None, got {type(grad).__name__}")
-    if grad._shape != tensor._shape:
+    if not same_shape(grad._shape, tensor._shape):
         raise ShapeError(
             f"assigned grad has shape {grad._shape} but the tensor has shape {tensor._shape}"
         )

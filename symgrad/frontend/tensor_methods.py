@@ -15,9 +15,7 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np
-
-from symgrad.frontend import apply, functional, reductions, shape_ops
+from symgrad.frontend import apply, functional, reductions, shape_ops, tensor_api
 from symgrad.frontend.apply import elementwise, table_method
 from symgrad.frontend.tensor import Tensor
 from symgrad.ir.elementwise_ops import OPS
@@ -124,12 +122,8 @@ METHODS = {
     "__isub__": _in_place(lambda self, other: self - other),
     "__imul__": _in_place(lambda self, other: self * other),
     "__itruediv__": _in_place(lambda self, other: self / other),
-    # copies and dtypes
+    # copies (conversions, ``to``, ``t()``, ``split``, ... are in ``tensor_api``)
     "clone": _clone,
-    "to": apply.cast,
-    "float": lambda self: apply.cast(self, np.float32),
-    "double": lambda self: apply.cast(self, np.float64),
-    "long": lambda self: apply.cast(self, np.int64),
 }
 
 
@@ -143,6 +137,7 @@ def attach() -> None:
     for name, fn in METHODS.items():
         setattr(Tensor, name, fn)
     Tensor.T = property(shape_ops.matrix_transpose, doc="All dims reversed (``x.T``).")
+    tensor_api.attach()
 
 
 attach()

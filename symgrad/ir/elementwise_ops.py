@@ -181,6 +181,16 @@ _ROWS = [
     ElementwiseOp("neg", np.negative, lambda a: -a),
     ElementwiseOp("exp", _errstate(np.exp), sympy.exp, kind=FLOAT, api=(T, SG)),
     ElementwiseOp("log", _errstate(np.log), sympy.log, kind=FLOAT, api=(T, SG)),
+    ElementwiseOp(
+        "log10",
+        _errstate(np.log10),
+        lambda x: sympy.log(x) / sympy.log(10),
+        kind=FLOAT,
+        api=(T, SG),
+    ),
+    ElementwiseOp(
+        "log2", _errstate(np.log2), lambda x: sympy.log(x) / sympy.log(2), kind=FLOAT, api=(T, SG)
+    ),
     ElementwiseOp("sqrt", _errstate(np.sqrt), sympy.sqrt, kind=FLOAT, api=(T, SG)),
     ElementwiseOp("std_sqrt", std_sqrt.numpy_impl, std_sqrt, kind=FLOAT),
     ElementwiseOp("abs", np.abs, sympy.Abs, api=(T, SG), doc="``|x|``; derivative 0 at 0."),
@@ -255,7 +265,12 @@ OPS: dict[str, ElementwiseOp] = {row.name: row for row in _ROWS}
 
 
 def constant(value: object) -> sympy.Expr:
-    """A Python number as a SymPy constant; integral floats become Integers (``2.0`` → ``2``)."""
+    """A Python number as a SymPy constant; integral floats become Integers (``2.0`` → ``2``).
+
+    A SymPy expression (a traced size, ``n_0``) stays as it is.
+    """
+    if isinstance(value, sympy.Expr):
+        return value
     if isinstance(value, bool | np.bool_):
         return sympy.Integer(int(value))
     if isinstance(value, int | np.integer):

@@ -132,3 +132,16 @@ def test_kinks_follow_pytorch(fn):
         expected = t.grad.numpy() if t.grad is not None else np.zeros(4)
         got = x.grad.numpy() if x.grad is not None else np.zeros(4)
         np.testing.assert_array_equal(got, expected)
+
+
+def test_data_shares_values_outside_the_graph_as_in_pytorch():
+    for lib in (sg, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        d = x.data
+        assert not d.requires_grad
+        d[0] = 5.0  # writes through to x, unseen by autograd
+        assert x.detach().numpy().tolist() == [5.0, 2.0]
+        x.data = lib.tensor([7.0, 8.0, 9.0])  # another shape is allowed
+        assert tuple(x.shape) == (3,) and x.requires_grad
+        (x * x).sum().backward()
+        assert x.grad.numpy().tolist() == [14.0, 16.0, 18.0]
