@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+from symgrad.errors import ShapeError, shape_str
 from symgrad.frontend import apply, composite, reductions, shape_ops
 from symgrad.frontend.apply import as_tensor, table_function
 from symgrad.frontend.einsum import einsum  # noqa: F401  (exported in __all__)
@@ -43,6 +44,41 @@ clip = clamp
 def matmul(a, b) -> Tensor:
     """Matrix product (``a @ b``), NumPy rules: 1-D promotion and batch broadcasting."""
     return shape_ops.matmul(a, b)
+
+
+def _vector(op: str, x: object) -> Tensor:
+    x = as_tensor(x)
+    if x.ndim != 1:
+        raise ShapeError(f"{op} needs 1-D tensors, got shape {shape_str(x.shape)}")
+    return x
+
+
+def dot(input, other) -> Tensor:
+    """The inner product of two 1-D tensors of one length, like ``torch.dot``.
+
+    >>> dot([1.0, 2.0], [3.0, 4.0])
+    tensor(11.)
+    """
+    a, b = _vector("dot", input), _vector("dot", other)
+    if a.shape[0] != b.shape[0]:
+        raise ShapeError(f"dot: lengths {a.shape[0]} and {b.shape[0]} differ")
+    return shape_ops.matmul(a, b)
+
+
+vdot = dot  # real tensors: no conjugate
+
+
+def outer(input, vec2) -> Tensor:
+    """The outer product of two 1-D tensors, like ``torch.outer``.
+
+    >>> outer([1.0, 2.0], [3.0, 4.0, 5.0]).shape
+    (2, 3)
+    """
+    a, b = _vector("outer", input), _vector("outer", vec2)
+    return shape_ops.unsqueeze(a, 1) * shape_ops.unsqueeze(b, 0)
+
+
+ger = outer
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
@@ -129,7 +165,7 @@ __all__ = sorted(
         *("max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "var", "std"),
         "take_along_dim",
         *("split", "chunk", "flip", "roll", "t", "tril", "triu", "masked_fill", "where"),
-        *("pow", "numel", "einsum", "all", "any"),
+        *("pow", "numel", "einsum", "all", "any", "dot", "vdot", "outer", "ger"),
         *("logical_and", "logical_or", "logical_xor", "logical_not"),
     }
 )

@@ -229,3 +229,24 @@ def test_bad_arguments_raise_clear_errors():
         sg.tril(sg.zeros(3))
     with pytest.raises(TypeError, match="where"):
         sg.where(x > 1, x, "no")
+
+
+@pytest.mark.parametrize("name", ["dot", "vdot", "outer", "ger"])
+def test_dot_and_outer_match_torch_values_and_gradients(name):
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal(3), rng.standard_normal(3 if name in ("dot", "vdot") else 4)
+    xs, ys = sg.tensor(a, requires_grad=True), sg.tensor(b, requires_grad=True)
+    xt, yt = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    out_s, out_t = getattr(sg, name)(xs, ys), getattr(torch, name)(xt, yt)
+    np.testing.assert_allclose(out_s.numpy(), out_t.detach().numpy(), rtol=1e-12)
+    (out_s * out_s).sum().backward()
+    (out_t * out_t).sum().backward()
+    np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ys.grad.numpy(), yt.grad.numpy(), rtol=1e-10)
+
+
+def test_dot_refuses_what_torch_refuses():
+    with pytest.raises(sg.errors.ShapeError, match="dot"):
+        sg.dot(sg.ones(2, 2), sg.ones(2))
+    with pytest.raises(sg.errors.ShapeError, match="lengths 2 and 3"):
+        sg.dot(sg.ones(2), sg.ones(3))
