@@ -26,6 +26,8 @@ before its first call, after imports and data set-up:
                    (symgrad: ``f.status() == "kernel"`` while stepping continuously, at most
                    120 s; the peers and ``sync`` are there once their first calls return)
   steady step      median time of 200 steps after that (or of those run in 20 s)
+  batch 37 / 53    digits only: the first call with a new batch size right after the
+                   first step (37), and once steps run at kernel speed (53, never seen)
 Medians of 3 repeats. Run:
 
   python benchmarks/compile.py                    # all cases, about half an hour
@@ -321,6 +323,11 @@ def measure_steps(case: str, contender: str, steady_steps: int) -> dict:
         step(xb, yb)
     result["steady_after"] = time.perf_counter() - start if ready(xb, yb) else None
     result["steady_step"] = median_time(lambda: step(*next(batches)), steady_steps)
+    if w.partial:  # a batch size never seen, once the steps run at kernel speed
+        fresh = w.partial + 16
+        begin = time.perf_counter()
+        step(np.ascontiguousarray(x[:fresh]), np.ascontiguousarray(y[:fresh]))
+        result["new_size"] = time.perf_counter() - begin
     return result
 
 
@@ -496,10 +503,11 @@ def row(case: str, contender: str, runs: dict[str, list], partial: bool) -> str:
         name, variant = f"`import {IMPORTS[contender]}`", "fresh process"
     cold, warm = runs["cold"], runs["warm"]
     if all(r is None for r in cold + warm):
-        return f"| {name} | {variant} | failed | failed | — | — |" + (" — |" if partial else "")
+        return f"| {name} | {variant} | failed | failed | — | — |" + (" — | — |" if partial else "")
     cells = [cell(median_of(cold, "first")), cell(median_of(warm, "first"))]
     if partial:
         cells.append(cell(median_of(cold, "partial"), digits=3))
+        cells.append(cell(median_of(cold, "new_size"), 1e3, 2))
     after = (cell(median_of(cold, "steady_after")), cell(median_of(warm, "steady_after")))
     cells.append(after[0] if after == ("—", "—") else f"{after[0]} / {after[1]}")
     cells.append(cell(median_of(cold, "steady_step"), 1e3, 3))
@@ -511,6 +519,7 @@ def case_table(case: str, results: dict[str, dict]) -> str:
     header = ["contender", "variant", "cold first call s", "warm first call s"]
     if partial:
         header.append(f"batch {WORKLOADS[case].partial} first call s (cold)")
+        header.append(f"batch {WORKLOADS[case].partial + 16} at steady state ms (cold)")
     header += ["steady state after s (cold / warm)", "steady step ms"]
     lines = [
         f"### {TITLES[case]}",
