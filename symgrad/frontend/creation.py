@@ -61,6 +61,10 @@ def _array(data: Any) -> np.ndarray:
         raise ValueError(
             f"tensor(): data must be a number or nested sequences of equal lengths ({error})"
         ) from None
+    if array.dtype == object:  # numbers made from traced sizes (np.arange(n)): their values
+        items = [int(v) if isinstance(v, SymSize) else v for v in array.flat]
+        if all(isinstance(v, int | float | np.number) for v in items):
+            array = np.array(items).reshape(array.shape)
     if array.dtype == object:
         raise TypeError(f"tensor(): could not infer a dtype for {type(data).__name__} data")
     if array.dtype.kind == "f" and not isinstance(data, np.ndarray | np.generic):

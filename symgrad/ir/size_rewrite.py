@@ -101,19 +101,16 @@ class SizeGuards:
     maps each such symbol to (argument, dim).  :meth:`holds` checks argument shapes.
     """
 
-    dims: tuple[tuple[str, int, int], ...]
-    guards: tuple[str, ...]
+    dims: tuple[tuple[sympy.Symbol, int, int], ...]
+    guards: tuple[sympy.Basic, ...]
 
     def holds(self, shapes: Sequence[tuple]) -> bool:
+        """True when argument shapes ``shapes`` meet every guard (exact integer arithmetic,
+        so ``floor`` and ``Mod`` in a guard are exact too)."""
         if not self.guards:
             return True
-        names = {name: shapes[a][d] for name, a, d in self.dims}
-        return all(eval(g, {}, names) for g in self.guards)
-
-
-def _guard_code(relation: sympy.Basic) -> str:
-    op = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}[relation.rel_op]
-    return f"({relation.lhs}) {op} ({relation.rhs})"
+        values = {s: sympy.Integer(shapes[a][d]) for s, a, d in self.dims}
+        return all(bool(g.xreplace(values)) for g in self.guards)
 
 
 def finalize(env: SizeEnv, graph: Any) -> SizeGuards:
@@ -139,17 +136,16 @@ def finalize(env: SizeEnv, graph: Any) -> SizeGuards:
 
     def _union(s: sympy.Symbol, target: Any) -> None:
         root = find(s)
+        other = find(target) if isinstance(target, sympy.Symbol) else int(target)
+        if isinstance(root, int) and isinstance(other, int):
+            return  # both pinned already (to the same example value)
         if isinstance(root, int):
-            return
-        if isinstance(target, sympy.Symbol):
-            other = find(target)
-            if isinstance(other, int):
-                parent[root] = other
-            elif other != root:
-                first, second = sorted([root, other], key=_order)
-                parent[second] = first
-        else:
-            parent[root] = int(target)
+            parent[other] = root
+        elif isinstance(other, int):
+            parent[root] = other
+        elif other != root:
+            first, second = sorted([root, other], key=_order)
+            parent[second] = first
 
     for g in env.guards:
         if not isinstance(g, sympy.Eq):
@@ -196,8 +192,8 @@ def finalize(env: SizeEnv, graph: Any) -> SizeGuards:
         return expr.xreplace(final) if expr.free_symbols & final.keys() else expr
 
     rewrite_sizes(graph, convert, rename)
-    dims = tuple((s.name, a, d) for s, (a, d) in env.dims.items())
-    return SizeGuards(dims, tuple(_guard_code(g) for g in guards))
+    dims = tuple((s, a, d) for s, (a, d) in env.dims.items())
+    return SizeGuards(dims, tuple(dict.fromkeys(guards)))
 
 
 def _order(symbol: sympy.Symbol) -> tuple[int, int]:

@@ -174,3 +174,26 @@ def test_arange_of_a_traced_size_counts_to_each_calls_size():
     for n in (4, 6):
         assert f(np.ones(n)).item() == n * (n - 1) / 2
     assert f.trace_count() == 1
+
+
+def test_a_free_size_broadcast_against_a_pinned_one_is_pinned_too():
+    # x is reshaped to constants (pinning its sizes); b meets x's first dim afterwards
+    f = sg.value_and_grad(lambda x, b: (x.reshape(4, 3) * b.unsqueeze(1)).sum(), argnums=(0, 1))
+    rng = np.random.default_rng(4)
+    x, b = rng.standard_normal((4, 3)), rng.standard_normal(4)
+    value, (gx, gb) = f(x, b)
+    np.testing.assert_allclose(value.item(), (x * b[:, None]).sum())
+    np.testing.assert_allclose(gx.numpy(), np.broadcast_to(b[:, None], (4, 3)))
+    np.testing.assert_allclose(gb.numpy(), x.sum(1))
+
+
+def test_guards_with_floor_division_are_checked_exactly():
+    g = sg.compile(lambda x: x[:, sg.tensor(np.arange((x.shape[1] - 1) // 2 + 1)) * 2].sum(1))
+    for width in (7, 9, 8):
+        x = np.arange(3.0 * width).reshape(3, width)
+        np.testing.assert_allclose(g(x).numpy(), x[:, ::2].sum(1))
+
+
+def test_numpy_arrays_built_from_traced_sizes_become_tensors():
+    g = sg.compile(lambda x: (x * sg.tensor(np.arange(x.shape[0]))).sum())
+    assert [g(np.ones(n)).item() for n in (3, 4)] == [3.0, 6.0]
