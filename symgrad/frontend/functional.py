@@ -21,16 +21,29 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from symgrad.errors import ShapeError, UnsupportedOpError, shape_str
 from symgrad.frontend import reductions, shape_ops
 from symgrad.frontend.apply import as_tensor, check_number, elementwise, mean, sum, table_function
+from symgrad.frontend.conv import conv1d, conv2d
+from symgrad.frontend.nn_functional import batch_norm, dropout, embedding, layer_norm, linear, pad
+from symgrad.frontend.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from symgrad.frontend.tensor import Tensor
 from symgrad.ir.elementwise_ops import OPS
 from symgrad.ir.shapes import same_shape
 
 _REDUCTIONS = ("mean", "sum", "none")
 
-globals().update({name: table_function(row) for name, row in OPS.items() if "F" in row.api})
+_TABLE = {name: table_function(row) for name, row in OPS.items() if "F" in row.api}
+globals().update(_TABLE)
 
 
 def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -228,3 +241,85 @@ def binary_cross_entropy_with_logits(
     if weight is not None:
         loss = loss * as_tensor(weight)
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """``softmax(q @ k.T * scale + mask) @ v`` over the last two dims, as PyTorch's
+    reference: a boolean ``attn_mask`` keeps the ``True`` entries, a float one is added;
+    ``is_causal`` masks the upper triangle; ``scale`` defaults to ``1/sqrt(E)``.
+
+    >>> import symgrad as sg
+    >>> q, v = sg.ones(2, 3, 4), sg.arange(6.0).reshape(1, 3, 2)
+    >>> scaled_dot_product_attention(q, q, v, is_causal=True)[0]
+    tensor([[0., 1.],
+            [1., 2.],
+            [2., 3.]])
+    """
+    q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
+    if min(q.ndim, k.ndim, v.ndim) < 2 or q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ShapeError(
+            f"scaled_dot_product_attention: query {shape_str(q.shape)}, key "
+            f"{shape_str(k.shape)} and value {shape_str(v.shape)} do not fit (..., L, E), "
+            "(..., S, E), (..., S, Ev)"
+        )
+    if enable_gqa:
+        raise UnsupportedOpError("scaled_dot_product_attention: enable_gqa is not supported")
+    if is_causal and attn_mask is not None:
+        raise ValueError(
+            "scaled_dot_product_attention: explicit attn_mask should not be set when is_causal=True"
+        )
+    factor = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = shape_ops.matmul(q, shape_ops.transpose(k, -2, -1)) * factor
+    if is_causal:
+        attn_mask = Tensor(np.tril(np.ones((q.shape[-2], k.shape[-2]), np.bool_)))
+    if attn_mask is not None:
+        mask = as_tensor(attn_mask)
+        if mask.dtype == np.bool_:
+            scores = elementwise("where", mask, scores, -math.inf)
+        else:
+            scores = scores + mask
+    weights = softmax(scores, -1)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p)
+    return shape_ops.matmul(weights, v)
+
+
+__all__ = [  # what sg.nn.functional re-exports
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
+    "cross_entropy",
+    "dropout",
+    "embedding",
+    "gelu",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "max_pool1d",
+    "max_pool2d",
+    "mse_loss",
+    "nll_loss",
+    "pad",
+    "scaled_dot_product_attention",
+    "silu",
+    "softmax",
+    "softplus",
+    *_TABLE,  # relu, sigmoid, tanh
+]

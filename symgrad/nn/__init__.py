@@ -1,5 +1,6 @@
 """Neural-network building blocks with PyTorch's names: ``Module``, ``Parameter``, layers,
-losses, ``init`` and ``save``/``load``; ``sg.nn.functional`` is :mod:`symgrad.functional`.
+losses, containers, ``init``, ``utils`` and ``save``/``load``; ``sg.nn.functional`` is the
+module :mod:`symgrad.nn.functional` (``import symgrad.nn.functional as F``).
 
 Example:
     >>> import symgrad as sg
@@ -11,8 +12,11 @@ Example:
     [(4, 3), (4,), (2, 4), (2,)]
 """
 
-from symgrad.frontend import functional
-from symgrad.nn import init
+from symgrad.nn import functional, init, utils
+from symgrad.nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList
+from symgrad.nn.conv import Conv1d, Conv2d
+from symgrad.nn.embedding import Embedding
+from symgrad.nn.flatten import Unflatten
 from symgrad.nn.layers import (
     GELU,
     Dropout,
@@ -37,34 +41,61 @@ from symgrad.nn.losses import (
     NLLLoss,
 )
 from symgrad.nn.module import IncompatibleKeys, Module
+from symgrad.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from symgrad.nn.parameter import Parameter
+from symgrad.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from symgrad.nn.serialization import load, save
 
 __all__ = [
     "GELU",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Embedding",
     "Flatten",
     "Identity",
     "IncompatibleKeys",
     "L1Loss",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool1d",
+    "MaxPool2d",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "NLLLoss",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "SiLU",
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "Unflatten",
     "functional",
     "init",
     "load",
     "save",
+    "utils",
 ]

@@ -17,7 +17,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from symgrad.dtypes import canonical, float64
+from symgrad.dtypes import canonical, get_default_dtype
 from symgrad.frontend import creation, functional
 from symgrad.frontend.tensor import Tensor
 from symgrad.nn import init
@@ -46,7 +46,7 @@ class Linear(Module):
 
     Initialised as PyTorch does: ``kaiming_uniform_(weight, a=sqrt(5))``, i.e. weight
     and bias uniform in ``(-1/sqrt(in_features), 1/sqrt(in_features))``, drawn from the
-    generator :func:`symgrad.manual_seed` seeds.  The default dtype is float64.
+    generator :func:`symgrad.manual_seed` seeds.  Default dtype: ``sg.get_default_dtype()``.
 
     >>> import symgrad as sg
     >>> layer = sg.nn.Linear(3, 2)
@@ -66,7 +66,7 @@ class Linear(Module):
     ) -> None:
         super().__init__()
         check_device(device)
-        dtype = canonical(dtype) if dtype is not None else float64
+        dtype = canonical(dtype) if dtype is not None else get_default_dtype()
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype))

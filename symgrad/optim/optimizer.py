@@ -57,10 +57,10 @@ class Optimizer:
                 raise TypeError(
                     f"{type(self).__name__} can only optimize tensors, got {type(p).__name__}"
                 )
-            if not p.requires_grad or not p.is_leaf:
+            if not p.is_leaf:  # a frozen leaf (requires_grad=False) is fine: it is skipped
                 raise ValueError(
-                    f"{type(self).__name__}: a tensor of shape {p.shape} that is not a leaf "
-                    "requiring grad cannot be optimized (use sg.nn.Parameter)"
+                    f"{type(self).__name__}: can't optimize a non-leaf tensor of shape {p.shape} "
+                    "(use sg.nn.Parameter, or .detach().requires_grad_())"
                 )
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):

@@ -114,5 +114,7 @@ def test_bad_parameters_are_refused():
         sg.optim.SGD([], lr=0.1)
     with pytest.raises(TypeError, match="only optimize tensors"):
         sg.optim.SGD([np.ones(2)], lr=0.1)
-    with pytest.raises(ValueError, match="leaf requiring grad"):
-        sg.optim.Adam([sg.ones(2)])
+    with pytest.raises(ValueError, match="non-leaf"):
+        sg.optim.Adam([sg.ones(2, requires_grad=True) * 2])
+    with pytest.raises(ValueError, match="can't optimize a non-leaf"):  # PyTorch refuses too
+        torch.optim.Adam([torch.ones(2, requires_grad=True) * 2])
