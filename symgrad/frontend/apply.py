@@ -246,6 +246,14 @@ def broadcast(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     return _make(value, var, x.requires_grad and var is not None, shape, x._dtype, x)
 
 
+def filled(fill: float, shape: tuple, dtype: np.dtype) -> Tensor:
+    """A constant tensor; traced, a constant node of the graph (not a captured array)."""
+    if RECORDING.trace is None:
+        return Tensor(np.full(shape, fill, dtype))
+    var = ir.elementwise(sympy.sympify(fill), [], shape=shape, dtype=dtype)
+    return Tensor(None, var=var, shape=shape, dtype=dtype)
+
+
 def copy(x: Tensor) -> Tensor:
     """A new tensor with a copy of ``x``'s values (traced: the same value)."""
     if x._value is None:

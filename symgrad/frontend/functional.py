@@ -197,23 +197,48 @@ def cross_entropy(
         loss = nll_loss(log_probs, target, weight, ignore_index, reduction)
         if not label_smoothing:
             return loss
-        if weight is not None:
-            raise UnsupportedOpError(
-                "cross_entropy: label_smoothing together with weight is not supported yet"
-            )
-        smooth = -mean(log_probs, class_dim)
-        smooth = _reduce(smooth, reduction, "cross_entropy")
-        return (1 - label_smoothing) * loss + label_smoothing * smooth
+        smooth = _smoothing_term(log_probs, target, weight, ignore_index, reduction)
+        return (1 - label_smoothing) * loss + smooth * (
+            label_smoothing / log_probs.shape[class_dim]
+        )
     _same_shape("cross_entropy", input, target)
     classes = input.shape[class_dim]
     if label_smoothing:
         target = target * (1 - label_smoothing) + label_smoothing / classes
     terms = log_probs * target
     if weight is not None:
-        shape = [1] * input.ndim
-        shape[class_dim] = classes
-        terms = terms * shape_ops.reshape(as_tensor(weight), shape)
+        terms = terms * _class_weights(weight, log_probs, class_dim)
     return _reduce(-sum(terms, class_dim), reduction, "cross_entropy")
+
+
+def _class_weights(weight, like: Tensor, class_dim: int) -> Tensor:
+    """``weight`` (one per class) shaped to broadcast along ``like``'s class dim."""
+    shape = [1] * like.ndim
+    shape[class_dim] = like.shape[class_dim]
+    return shape_ops.reshape(as_tensor(weight).to(like.dtype), shape)
+
+
+def _smoothing_term(log_probs, target, weight, ignore_index: int, reduction: str) -> Tensor:
+    """PyTorch's label-smoothing term for class-index targets: ``-sum_c w_c log p_c`` per
+    entry, zero where the target is ignored; ``mean`` divides by the summed weights of
+    the targets (their count without ``weight``), as the NLL term does."""
+    class_dim = 0 if log_probs.ndim == 1 else 1
+    terms = (
+        log_probs if weight is None else log_probs * _class_weights(weight, log_probs, class_dim)
+    )
+    keep = target != ignore_index
+    smooth = elementwise("where", keep, -sum(terms, class_dim), 0)
+    if reduction != "mean":
+        return _reduce(smooth, reduction, "cross_entropy")
+    scale = keep.to(log_probs.dtype)
+    if weight is not None:
+        safe = elementwise("where", keep, target, 0)
+        scale = scale * shape_ops.getitem(as_tensor(weight).to(log_probs.dtype), safe)
+    total = sum(scale)
+    empty = total == 0  # every target ignored: nan, with a zero gradient (as PyTorch)
+    return elementwise(
+        "where", empty, math.nan, sum(smooth) / elementwise("where", empty, 1, total)
+    )
 
 
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:

@@ -18,13 +18,23 @@ from math import prod
 import numpy as np
 
 from symgrad import ir
-from symgrad.errors import ShapeError, TraceError, UnsupportedOpError, shape_str
-from symgrad.frontend.apply import apply, as_tensor, broadcast, parse_sizes
+from symgrad.errors import ShapeError, TraceError, shape_str
+from symgrad.frontend.apply import (
+    apply,
+    as_tensor,
+    assign,
+    broadcast,
+    cast,
+    elementwise,
+    filled,
+    parse_sizes,
+)
 from symgrad.frontend.tensor import Tensor
 from symgrad.ir.primitives.concat import ConcatParams
-from symgrad.ir.primitives.indexing import ARRAY, SLICE, GatherParams
+from symgrad.ir.primitives.indexing import ARRAY, SLICE, GatherParams, ScatterAddParams, plan_index
 from symgrad.ir.primitives.permute import PermuteParams
 from symgrad.ir.shapes import normalize_dim, normalize_dims, numel, same_shape
+from symgrad.recording import RECORDING
 
 
 def reshape(x: Tensor, *shape) -> Tensor:
@@ -136,9 +146,8 @@ def matmul(a, b) -> Tensor:
     return apply(ir.MATMUL, [as_tensor(a), as_tensor(b)])
 
 
-def getitem(x: Tensor, index) -> Tensor:
-    """``x[index]`` with ints, slices (any step), None, ``...`` and integer index tensors."""
-    items = index if isinstance(index, tuple) else (index,)
+def _index_key(x: Tensor, items: tuple) -> tuple[tuple, list[Tensor]]:
+    """The normalized key of ``x[items]`` and its integer index tensors (see ``GatherParams``)."""
     normalized, arrays = [], []
     for k, item in enumerate(items):
         if isinstance(item, Tensor | np.ndarray | list):
@@ -160,7 +169,13 @@ def getitem(x: Tensor, index) -> Tensor:
             raise IndexError(
                 f"unsupported index {item!r}: use ints, slices, None, ... or int tensors"
             )
-    return apply(ir.GATHER, [x, *arrays], GatherParams(tuple(normalized)))
+    return tuple(normalized), arrays
+
+
+def getitem(x: Tensor, index) -> Tensor:
+    """``x[index]`` with ints, slices (any step), None, ``...`` and integer index tensors."""
+    key, arrays = _index_key(x, index if isinstance(index, tuple) else (index,))
+    return apply(ir.GATHER, [x, *arrays], GatherParams(key))
 
 
 def _consumed(item) -> int:
@@ -197,16 +212,63 @@ def _mask_to_indices(mask: Tensor, start: int) -> list[Tensor]:
 
 
 def setitem(x: Tensor, index, value) -> None:
-    """``x[index] = value`` on a plain tensor (NumPy assignment, nothing recorded)."""
-    if x.is_traced or x.requires_grad or not x.is_leaf:
-        raise UnsupportedOpError(
-            f"assigning into a tensor of shape {shape_str(x.shape)} that is recorded for "
-            "gradients (x[...] = v) is not supported; build a new tensor with sg.where or "
-            "sg.cat instead"
+    """``x[index] = value``, as in PyTorch: in place, with the index rules of ``x[index]``.
+
+    On a plain tensor this is a NumPy assignment.  On a traced tensor (any dtype: an int64
+    context window ``idx[:, -1] = token`` too) or one recorded for gradients, the new
+    value is recorded as ``where(selected, value, x)`` and ``x`` is rebound to it, so
+    gradients flow to ``value`` and to the untouched elements of ``x``.  A value written
+    twice through repeated index entries gets the mean of what was written there.
+
+    >>> import symgrad as sg
+    >>> x = sg.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1
+    >>> x[1:] = 0.0
+    >>> x
+    tensor([1., 0., 0.], grad_fn=<recorded>)
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    if not _records_setitem(x, items, value):
+        key = tuple(k.numpy() if isinstance(k, Tensor) else k for k in items)
+        x.numpy()[key] = value.numpy() if isinstance(value, Tensor) else value
+        x._version.bump()
+        return
+    assign(x, _put(x, items, value))
+
+
+def _records_setitem(x: Tensor, items: tuple, value: object) -> bool:
+    trace = RECORDING.trace
+    tensors = [value, *items]
+    if trace is not None:  # a constant written into a tensor the trace has not seen: at once
+        return (
+            x.is_traced
+            or x in trace.captured
+            or any(isinstance(t, Tensor) and t.is_traced for t in tensors)
         )
-    key = tuple(
-        k.numpy() if isinstance(k, Tensor) else k
-        for k in (index if isinstance(index, tuple) else (index,))
-    )
-    x.numpy()[key] = value.numpy() if isinstance(value, Tensor) else value
-    x._version.bump()
+    if not RECORDING.grad_enabled:
+        return False
+    return x.requires_grad or not x.is_leaf or (isinstance(value, Tensor) and value.requires_grad)
+
+
+def _put(x: Tensor, items: tuple, value: object) -> Tensor:
+    """``x`` with ``value`` written at ``x[items]``, as recorded ops."""
+    value = value if isinstance(value, Tensor) else as_tensor(value)
+    mask = items[0] if len(items) == 1 else None
+    if isinstance(mask, Tensor | np.ndarray) and mask.dtype == np.bool_ and value.ndim == 0:
+        mask = as_tensor(mask)  # x[mask] = v: a where, which also works on a traced mask
+        _check_mask(x.shape, items, 0, mask.shape)
+        mask = reshape(mask, (*mask.shape, *[1] * (x.ndim - mask.ndim)))
+        return cast(elementwise("where", mask, cast(value, x.dtype), x), x.dtype)
+    key, arrays = _index_key(x, items)
+    _, selected, _, _ = plan_index(x.shape, key, tuple(a.shape for a in arrays))
+    work = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)  # scatters add floats
+    v = cast(value, work)
+    while v.ndim > len(selected) and v.shape[0] == 1:  # NumPy drops leading 1s of the value
+        v = reshape(v, v.shape[1:])
+    v = broadcast(v, tuple(selected))
+    params = ScatterAddParams(key, tuple(x.shape))
+    count = apply(ir.SCATTER_ADD, [filled(1, tuple(selected), work), *arrays], params)
+    placed = apply(ir.SCATTER_ADD, [v, *arrays], params)
+    if arrays:  # repeated index entries: the mean of the values written there
+        placed = placed / elementwise("maximum", count, 1)
+    new = elementwise("where", count > 0, placed, cast(x, work))
+    return cast(new, x.dtype)

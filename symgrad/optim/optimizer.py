@@ -121,7 +121,8 @@ class Optimizer:
         trace = RECORDING.trace
         for group in self.param_groups:
             self.init_state(group)
-        trace.guard(self._structure)
+        written = trace.written_so_far()  # those .grad are the function's own doing
+        trace.guard(lambda: self._structure(written))
         with no_grad():
             for index, group in enumerate(self.param_groups):
                 self.update_group(group, self._lr(index, trace))
@@ -139,14 +140,22 @@ class Optimizer:
         trace.before_call.append(sync)
         return lr
 
-    def _structure(self) -> tuple:
+    def _structure(self, written: frozenset[int] = frozenset()) -> tuple:
         """What the recorded update assumed: hyperparameters other than ``lr``, which
-        parameters have gradients, which state buffers exist (a counter of creations)."""
+        parameters have gradients, which state buffers exist (a counter of creations).
+
+        The ``.grad`` of parameters in ``written`` (ids) was set by the traced function
+        itself before the step, so the step does not depend on it when a call begins.
+        """
         hyper = tuple(
             tuple(v for k, v in group.items() if k not in ("params", "lr", "initial_lr"))
             for group in self.param_groups
         )
-        grads = tuple(p._grad is None for group in self.param_groups for p in group["params"])
+        grads = tuple(
+            None if id(p) in written else p._grad is None
+            for group in self.param_groups
+            for p in group["params"]
+        )
         return hyper, grads, self._buffers_made
 
     def buffer(self, p: Tensor, name: str, like: Tensor | None = None, fill: float = 0.0) -> Tensor:

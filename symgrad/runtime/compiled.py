@@ -1,7 +1,9 @@
 """``compile``, ``grad``, ``value_and_grad``: trace once per signature, then call one kernel.
 
-A signature is the shapes and dtypes of the arguments.  Arguments may be
-Tensors, NumPy arrays or Python numbers; results are Tensors in fresh arrays.
+A signature is the shapes and dtypes of the arguments.  Arguments may be Tensors,
+NumPy arrays or Python numbers, or nested tuples, lists and dicts of them (pytrees, as
+in JAX: the structure is part of the signature, and a dict argument gets a dict of
+gradients); results are Tensors in fresh arrays, in the structure the function returned.
 
 Example:
     >>> import symgrad as sg
@@ -23,19 +25,25 @@ import sympy
 
 from symgrad import ir
 from symgrad.compiler import autodiff, passes
-from symgrad.dtypes import SUPPORTED, is_floating
+from symgrad.dtypes import is_floating
 from symgrad.errors import GradError, shape_str
-from symgrad.frontend.apply import as_tensor, to_array
+from symgrad.frontend import pytree
 from symgrad.frontend.creation import zeros_like
 from symgrad.frontend.reach import find_paths
 from symgrad.frontend.tensor import Tensor, leaf_var
 from symgrad.frontend.trace import Traced, argument_names, trace
 from symgrad.ir.size_rewrite import SizeGuards, free_sizes
 from symgrad.recording import RECORDING
-from symgrad.runtime.runner import StaleCapture, make_runner, pack_expression
+from symgrad.runtime.arguments import (
+    arguments_tree,
+    arrays_and_signature,
+    as_tree_of_tensors,
+    grad_positions,
+    leaf_ranges,
+)
+from symgrad.runtime.runner import StaleCapture, make_runner
 from symgrad.runtime.tiers import executable, requested_tier
 
-_SUPPORTED = frozenset(SUPPORTED)
 MAX_SIGNATURES = 256  # traced signatures kept per function
 
 
@@ -45,18 +53,6 @@ def family(signature: tuple) -> tuple:
     return tuple(
         tuple(min(n, 2) for n in part) if isinstance(part, tuple) else part for part in signature
     )
-
-
-def arrays_and_signature(args: Sequence[Any]) -> tuple[list[np.ndarray], tuple]:
-    """The arguments as arrays, and their signature: shapes and dtypes, flattened."""
-    arrays, signature = [], []
-    for value in args:
-        if type(value) is not np.ndarray or value.dtype not in _SUPPORTED:
-            value = to_array(value)
-        arrays.append(value)
-        signature.append(value.shape)
-        signature.append(value.dtype)
-    return arrays, tuple(signature)
 
 
 @dataclass(frozen=True)
@@ -108,7 +104,7 @@ class CompiledFunction:
     def __call__(self, *args: Any) -> Any:
         if RECORDING.trace is not None or (self.mode == "value" and _records_gradients(args)):
             return self._inline(args)
-        arrays, signature = arrays_and_signature(args)
+        arrays, signature = arrays_and_signature(args, self.fn)
         entries = self._entries.get(signature)
         if entries:  # (empty while another thread traces this signature)
             entry = entries[0]
@@ -117,7 +113,7 @@ class CompiledFunction:
                     return entry.run(*arrays)
                 except StaleCapture:  # a captured tensor was resized or retyped: trace again
                     self._forget(signature, entry)
-        return self._entry(args).run(*arrays)
+        return self._entry_for(arrays, signature, len(args)).run(*arrays)
 
     def _forget(self, signature: tuple, entry: Entry) -> None:
         with self._lock:
@@ -127,7 +123,10 @@ class CompiledFunction:
                         entries.remove(entry)
 
     def _entry(self, args: Sequence[Any]) -> Entry:
-        arrays, signature = arrays_and_signature(args)
+        arrays, signature = arrays_and_signature(args, self.fn)
+        return self._entry_for(arrays, signature, len(args))
+
+    def _entry_for(self, arrays: list[np.ndarray], signature: tuple, count: int) -> Entry:
         with self._lock:
             entries = self._entries.setdefault(signature, [])
             for k, entry in enumerate(entries):
@@ -140,7 +139,8 @@ class CompiledFunction:
                 if entry.fits(shapes) and entry.holds():
                     entries.insert(0, entry)
                     return entry
-            entry = self._build([(a.shape, a.dtype) for a in arrays])
+            tree = arguments_tree(signature, count)
+            entry = self._build([(a.shape, a.dtype) for a in arrays], tree)
             entries.insert(0, entry)
             related.insert(0, entry)
             for table in (self._entries, self._families):
@@ -151,20 +151,28 @@ class CompiledFunction:
     def _inline(self, args: Sequence[Any]) -> Any:
         """Called inside another traced function (or eagerly on tensors that require grad):
         record the function's ops where they are, so the result stays differentiable."""
-        xs = [a if isinstance(a, Tensor) else as_tensor(a) for a in args]
+        xs = [
+            a if isinstance(a, Tensor) else as_tree_of_tensors(a, self.fn, args, i)
+            for i, a in enumerate(args)
+        ]
         if self.mode == "value":
             return self.fn(*xs)
-        positions = self._grad_positions(len(xs))
+        positions = grad_positions(self.argnums, len(xs))
         out = self.fn(*xs)
         if not isinstance(out, Tensor) or out.shape != () or not is_floating(out.dtype):
             raise GradError("grad needs a function that returns one scalar float tensor")
         one = ir.elementwise(sympy.Integer(1), [], shape=(), dtype=out.dtype)
-        wrt = [leaf_var(xs[i]) for i in positions]
-        grads = [
-            zeros_like(xs[i]) if g is None else Tensor(None, var=g, shape=g.shape, dtype=g.dtype)
-            for i, g in zip(positions, autodiff.vjp([leaf_var(out)], [one], wrt), strict=True)
-        ]
-        packed = grads[0] if isinstance(self.argnums, int) else tuple(grads)
+        trees = [pytree.flatten(xs[i]) for i in positions]
+        wrt = [leaf for leaves, _ in trees for leaf in leaves]
+        grads = iter(autodiff.vjp([leaf_var(out)], [one], [leaf_var(x) for x in wrt]))
+        results = []
+        for leaves, tree in trees:
+            values = []
+            for leaf, g in zip(leaves, grads, strict=False):
+                traced = None if g is None else Tensor(None, var=g, shape=g.shape, dtype=g.dtype)
+                values.append(zeros_like(leaf) if traced is None else traced)
+            results.append(pytree.unflatten(tree, values))
+        packed = results[0] if isinstance(self.argnums, int) else tuple(results)
         return (out, packed) if self.mode == "value_and_grad" else packed
 
     def source(self, *args: Any) -> str:
@@ -189,26 +197,31 @@ class CompiledFunction:
         """How many times the function has been traced and compiled."""
         return sum(len(entries) for entries in self._families.values())
 
-    def _grad_positions(self, count: int) -> tuple[int, ...]:
-        nums = (self.argnums,) if isinstance(self.argnums, int) else tuple(self.argnums)
-        for n in nums:
-            if not -count <= n < count:
-                raise GradError(f"argnums {self.argnums} is out of range for {count} arguments")
-        return tuple(n % count for n in nums)
-
-    def _build(self, specs: list[tuple]) -> Entry:
+    def _build(self, specs: list[tuple], tree: pytree.TreeDef) -> Entry:
         tier = requested_tier(self.tier)
-        names = argument_names(self.fn, len(specs))
+        names = argument_names(self.fn, len(tree.children))
+        flat = all(child.kind == pytree.LEAF for child in tree.children)
+        fn = self.fn if flat else _on_leaves(self.fn, tree)
+        leaf_names = names if flat else pytree.leaf_names(names, tree.children)
+        namespace: dict[str, Any] = {}
         if self.mode == "value":
-            traced = trace(self.fn, specs, names, symbolic=True)
+            traced = trace(fn, specs, leaf_names, symbolic=True)
             graph = traced.graph
-            result = pack_expression(range(traced.n_results), traced.structure)
+            items = [f"W(o{k})" for k in range(traced.n_results)]
+            result = pytree.expression(traced.tree, items, namespace)
         else:
-            positions = self._grad_positions(len(specs))
-            wants = [i in positions for i in range(len(specs))]
-            traced = trace(self.fn, specs, names, requires_grad=wants, symbolic=True)
-            graph = self._gradient_graph(traced, specs, positions, fuse=tier != "interpret")
-            result = self._grad_result(len(positions))
+            positions = grad_positions(self.argnums, len(tree.children))
+            ranges = leaf_ranges(tree)
+            wanted = [i for p in positions for i in ranges[p]]
+            wants = [i in wanted for i in range(len(specs))]
+            traced = trace(fn, specs, leaf_names, requires_grad=wants, symbolic=True)
+            shown = [
+                f"{n}{p}"
+                for n, t in zip(names, tree.children, strict=True)
+                for p in pytree.leaf_paths(t)
+            ]
+            graph = self._gradient_graph(traced, specs, wanted, shown, tier != "interpret")
+            result = self._grad_result(tree, positions, namespace)
         kernel = executable(graph, ["write"] * len(graph.outputs), traced.input_names, tier)
         recording = traced.recording
         tensors = [c if isinstance(c, Tensor) else None for c in traced.captured]
@@ -221,11 +234,18 @@ class CompiledFunction:
             recording.before_call,
             recording.after_call,
             reached=(self.fn, find_paths(self.fn, tensors)),
+            names=namespace,
+            written=traced.written_args,
         )
         return Entry(kernel, run, tuple(recording.guards), traced.sizes)
 
     def _gradient_graph(
-        self, traced: Traced, specs: list[tuple], positions: tuple[int, ...], fuse: bool
+        self,
+        traced: Traced,
+        specs: list[tuple],
+        positions: Sequence[int],
+        shown: Sequence[str],
+        fuse: bool,
     ) -> ir.Graph:
         if traced.structure != "single":
             raise GradError("grad needs a function that returns one scalar tensor")
@@ -234,15 +254,15 @@ class CompiledFunction:
         mutated = forward.outputs[1:]
         if out.shape != () or not is_floating(out.dtype):
             example = {s: specs[i][0][d] for s, i, d in free_sizes(forward)}  # this call's sizes
-            shown = tuple(int(sympy.sympify(n).xreplace(example)) for n in out.shape)
+            shape = tuple(int(sympy.sympify(n).xreplace(example)) for n in out.shape)
             raise GradError(
-                f"grad needs a scalar float output, got shape {shape_str(shown)} and dtype "
+                f"grad needs a scalar float output, got shape {shape_str(shape)} and dtype "
                 f"{out.dtype}; reduce it first (e.g. .sum()) or use backward(gradient=...)"
             )
         for i in positions:
             if not is_floating(forward.inputs[i].dtype):
                 raise GradError(
-                    f"argument {traced.input_names[i]!r} has dtype {forward.inputs[i].dtype}; "
+                    f"argument {shown[i]!r} has dtype {forward.inputs[i].dtype}; "
                     "gradients need float32/float64 arguments"
                 )
         one = ir.elementwise(sympy.Integer(1), [], shape=(), dtype=out.dtype)
@@ -257,17 +277,46 @@ class CompiledFunction:
         outputs = ([out] if self.mode == "value_and_grad" else []) + grads + mutated
         return ir.Graph(forward.inputs, outputs)
 
-    def _grad_result(self, count: int) -> str:
-        first = 1 if self.mode == "value_and_grad" else 0
-        structure = "single" if isinstance(self.argnums, int) else "tuple"
-        grads = pack_expression(range(first, first + count), structure)
-        return f"(W(o0), {grads})" if first else grads
+    def _grad_result(
+        self, tree: pytree.TreeDef, positions: Sequence[int], namespace: dict[str, Any]
+    ) -> str:
+        """The runner's result: one pytree of gradients per differentiated argument."""
+        k = 1 if self.mode == "value_and_grad" else 0
+        parts = []
+        for p in positions:
+            child = tree.children[p]
+            parts.append(
+                pytree.expression(child, [f"W(o{k + j})" for j in range(child.n_leaves)], namespace)
+            )
+            k += child.n_leaves
+        grads = (
+            parts[0]
+            if isinstance(self.argnums, int)
+            else "(" + "".join(f"{g}, " for g in parts) + ")"
+        )
+        return f"(W(o0), {grads})" if self.mode == "value_and_grad" else grads
+
+
+def _on_leaves(fn: Callable, tree: pytree.TreeDef) -> Callable:
+    """``fn`` called on leaves: rebuilds the argument pytrees first."""
+
+    def call(*leaves: Tensor) -> Any:
+        return fn(*pytree.unflatten(tree, leaves))
+
+    return call
 
 
 def _records_gradients(args: Sequence[Any]) -> bool:
     if not RECORDING.grad_enabled:
         return False
-    return any(isinstance(a, Tensor) and a.requires_grad for a in args)
+    for a in args:
+        if isinstance(a, Tensor):
+            if a.requires_grad:
+                return True
+        elif pytree.is_node(a):
+            if any(isinstance(t, Tensor) and t.requires_grad for t in pytree.leaves(a)):
+                return True
+    return False
 
 
 def compile(fn: Callable | None = None, *, tier: str | None = None) -> CompiledFunction:
@@ -292,12 +341,27 @@ def compile(fn: Callable | None = None, *, tier: str | None = None) -> CompiledF
 def grad(
     fn: Callable, argnums: int | Sequence[int] = 0, *, tier: str | None = None
 ) -> CompiledFunction:
-    """The compiled gradient of scalar-valued ``fn`` with respect to ``argnums`` (int or tuple)."""
+    """The compiled gradient of scalar-valued ``fn`` with respect to ``argnums`` (int or tuple).
+
+    An argument may be a pytree (nested tuples, lists and dicts of tensors, arrays and
+    numbers); its gradient is a pytree of the same structure, as with ``jax.grad``.
+
+    >>> import numpy as np, symgrad as sg
+    >>> loss = lambda p, x: ((x @ p["w"] + p["b"]) ** 2).sum()
+    >>> sg.grad(loss)({"w": np.ones((2, 1)), "b": np.zeros(1)}, np.array([[1.0, 2.0]]))
+    {'b': tensor([6.]), 'w': tensor([[ 6.],
+            [12.]])}
+    """
     return CompiledFunction(fn, "grad", argnums, tier)
 
 
 def value_and_grad(
     fn: Callable, argnums: int | Sequence[int] = 0, *, tier: str | None = None
 ) -> CompiledFunction:
-    """Like :func:`grad` but returns ``(value, gradient)`` from one kernel."""
+    """Like :func:`grad` but returns ``(value, gradient)`` from one kernel.
+
+    >>> import symgrad as sg
+    >>> sg.value_and_grad(lambda d: (d["a"] * d["b"]).sum())({"a": 2.0, "b": 3.0})
+    (tensor(6.), {'a': tensor(3.), 'b': tensor(2.)})
+    """
     return CompiledFunction(fn, "value_and_grad", argnums, tier)

@@ -50,6 +50,7 @@ def runner_source(
     called: frozenset[int] = frozenset(),
     reached: Sequence[str | None] = (),
     sizes: Sequence[tuple[str, int, int]] = (),
+    written: Sequence[int] = (),
 ) -> str:
     """The text of ``run(a0, a1, ...)``; ``outputs`` holds (shape, dtype name) pairs.
 
@@ -60,6 +61,8 @@ def runner_source(
     Captured array ``v<j>`` must have shape ``s<j>`` and dtype ``e<j>``, and captured
     tensor ``j`` must still be what ``reached[j]`` (code over the function ``F``) leads to.
     ``sizes`` names the free sizes of output shapes: (name, argument, dim) to read them from.
+    The very last outputs are new values of the arguments ``written`` (changed in place by
+    the function), copied into their arrays.
     """
     params = ", ".join(f"a{i}" for i in range(n_args))
     lines = [f"def run({params}):"]
@@ -72,13 +75,21 @@ def runner_source(
         lines.append("    except BROKEN:")
         lines.append("        stale(-1)")
     for j in range(n_captured):
-        lines.append(f"    v{j} = c{j}{'()' if j in called else ''}._value")
+        if j in called:  # read through a getter (``p.grad``): it may have gone
+            lines.append(f"    v{j} = c{j}()")
+            lines.append(f"    if v{j} is None:")
+            lines.append(f"        stale({j})")
+            lines.append(f"    v{j} = v{j}._value")
+        else:
+            lines.append(f"    v{j} = c{j}._value")
         lines.append(f"    if v{j}.shape != s{j} or v{j}.dtype is not e{j}:")
         lines.append(f"        stale({j})")
     lines += [f"    {name} = a{i}.shape[{d}]" for name, i, d in sizes]
-    first_mutated = len(outputs) - n_mutated
+    first_written = len(outputs) - len(written)
+    first_mutated = first_written - n_mutated
     for k, (shape, dtype) in enumerate(outputs):
-        source = f"B{k - first_mutated}" if k >= first_mutated else f"empty({shape!r}, {dtype})"
+        mutated = first_mutated <= k < first_written
+        source = f"B{k - first_mutated}" if mutated else f"empty({shape!r}, {dtype})"
         lines.append(f"    o{k} = {source}")
     operands = [f"a{i}" for i in range(n_args)]
     operands += [f"v{j}" for j in range(n_captured)]
@@ -88,6 +99,7 @@ def runner_source(
         target = f"S{k}{'()' if -1 - k in called else ''}"
         lines.append(f"    copyto({target}._value, B{k})")
         lines.append(f"    {target}._version.bump()")
+    lines += [f"    copyto(a{i}, o{first_written + k})" for k, i in enumerate(written)]
     lines += [f"    Q{k}()" for k in range(n_after)]
     lines.append(f"    return {result}")
     return "\n".join(lines)
@@ -102,11 +114,15 @@ def make_runner(
     before: Sequence[Callable[[], None]] = (),
     after: Sequence[Callable[[], None]] = (),
     reached: tuple[Callable, Sequence] | None = None,
+    names: dict[str, Any] | None = None,
+    written: Sequence[int] = (),
 ) -> Callable[..., Any]:
-    """Compile the runner for ``kernel``; ``result`` is a Python expression over ``W(o<k>)``.
+    """Compile the runner for ``kernel``; ``result`` is a Python expression over ``W(o<k>)``
+    (and ``names``, ``X<k>`` objects it refers to: a pytree's namedtuple classes, keys).
 
     ``reached`` is the traced function and, per captured tensor, the path it was read
-    through (or None), from :func:`symgrad.frontend.reach.find_paths`.
+    through (or None), from :func:`symgrad.frontend.reach.find_paths`.  ``written``
+    lists the arguments the function changes in place (their new values come last).
     """
     outputs = [(v.shape, f"d{k}") for k, v in enumerate(kernel.graph.outputs)]
     namespace: dict[str, Any] = {
@@ -116,6 +132,7 @@ def make_runner(
         "W": wrap,
         "stale": _stale,
         "BROKEN": BROKEN,
+        **(names or {}),
     }
     texts: list[str | None] = []
     if reached is not None:
@@ -128,7 +145,8 @@ def make_runner(
         if not all(isinstance(n, int) for n in var.shape):
             raise AssertionError(f"captured tensor {j} has a symbolic shape {var.shape}")
     namespace.update({f"S{k}": t for k, t in enumerate(mutated)})
-    shapes = [v for v in kernel.graph.outputs[len(kernel.graph.outputs) - len(mutated) :]]
+    end = len(kernel.graph.outputs) - len(written)
+    shapes = kernel.graph.outputs[end - len(mutated) : end]
     namespace.update({f"B{k}": np.empty(v.shape, v.dtype) for k, v in enumerate(shapes)})
     namespace.update({f"P{k}": hook for k, hook in enumerate(before)})
     namespace.update({f"Q{k}": hook for k, hook in enumerate(after)})
@@ -145,6 +163,7 @@ def make_runner(
         called,
         texts,
         [(s.name, i, d) for s, i, d in free_sizes(kernel.graph)],
+        written,
     )
     exec(source, namespace)
     return namespace["run"]

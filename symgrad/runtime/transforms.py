@@ -24,19 +24,14 @@ import sympy
 from symgrad import ir
 from symgrad.compiler import autodiff
 from symgrad.errors import GradError, shape_str
+from symgrad.frontend import pytree
 from symgrad.frontend.apply import as_tensor
 from symgrad.frontend.creation import zeros_like
 from symgrad.frontend.shape_ops import reshape, stack
 from symgrad.frontend.tensor import Tensor, leaf_var
+from symgrad.frontend.trace import argument_names
+from symgrad.runtime.arguments import grad_positions
 from symgrad.runtime.compiled import CompiledFunction, grad
-
-
-def _positions(argnums: int | Sequence[int], count: int) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    for n in nums:
-        if not -count <= n < count:
-            raise GradError(f"argnums {argnums} is out of range for {count} arguments")
-    return tuple(n % count for n in nums)
 
 
 def _traced(var: ir.Var | None, like: Tensor) -> Tensor:
@@ -45,14 +40,25 @@ def _traced(var: ir.Var | None, like: Tensor) -> Tensor:
     return Tensor(None, var=var, shape=var.shape, dtype=var.dtype)
 
 
-def _float_output(out: Any, what: str) -> Tensor:
-    if not isinstance(out, Tensor) or out.dtype.kind != "f":
-        raise GradError(f"{what} needs a function that returns one float tensor")
-    return out
+def _float_leaves(out: Any, what: str) -> tuple[list[Tensor], pytree.TreeDef]:
+    """The leaves of a function's result (a Tensor or a pytree of them), all float."""
+    leaves, tree = pytree.flatten(out)
+    if not leaves or any(not isinstance(t, Tensor) or t.dtype.kind != "f" for t in leaves):
+        raise GradError(
+            f"{what} needs a function that returns a float tensor (or a pytree of them)"
+        )
+    return leaves, tree
+
+
+def _pack(argnums: int | Sequence[int], per_argument: list) -> Any:
+    return per_argument[0] if isinstance(argnums, int) else tuple(per_argument)
 
 
 def jacobian(fn: Callable, argnums: int | Sequence[int] = 0) -> CompiledFunction:
     """The Jacobian of ``fn`` (reverse mode): shape ``out.shape + x.shape`` per argument.
+
+    As ``jax.jacrev``, arguments and results may be pytrees: each result leaf is
+    replaced by the pytree of the differentiated argument, holding the blocks.
 
     >>> import numpy as np, symgrad as sg
     >>> sg.jacobian(lambda x: x**2)(np.array([1.0, 3.0]))
@@ -60,46 +66,67 @@ def jacobian(fn: Callable, argnums: int | Sequence[int] = 0) -> CompiledFunction
             [0., 6.]])
     """
 
-    def body(*xs: Tensor) -> Any:
-        positions = _positions(argnums, len(xs))
-        out = _float_output(fn(*xs), "jacobian")
-        wrt = [leaf_var(xs[i]) for i in positions]
-        one = ir.elementwise(sympy.Integer(1), [], shape=(), dtype=out.dtype)
-        rows: list[list[Tensor]] = [[] for _ in positions]
-        for index in np.ndindex(out.shape):
-            element = out[index] if out.shape else out
-            grads = autodiff.vjp([leaf_var(element)], [one], wrt)
-            for row, i, g in zip(rows, positions, grads, strict=True):
-                row.append(_traced(g, xs[i]))
-        blocks = [
-            reshape(stack(row), (*out.shape, *xs[i].shape)) if out.shape else row[0]
-            for row, i in zip(rows, positions, strict=True)
-        ]
-        return blocks[0] if isinstance(argnums, int) else tuple(blocks)
+    def body(*xs: Any) -> Any:
+        positions = grad_positions(argnums, len(xs))
+        outs, out_tree = _float_leaves(fn(*xs), "jacobian")
+        trees = [pytree.flatten(xs[i]) for i in positions]
+        wrt_leaves = [leaf for leaves, _ in trees for leaf in leaves]
+        wrt = [leaf_var(x) for x in wrt_leaves]
+        results = []
+        for out in outs:
+            one = ir.elementwise(sympy.Integer(1), [], shape=(), dtype=out.dtype)
+            rows: list[list[Tensor]] = [[] for _ in wrt]
+            for index in np.ndindex(out.shape):
+                element = out[index] if out.shape else out
+                grads = autodiff.vjp([leaf_var(element)], [one], wrt)
+                for row, x, g in zip(rows, wrt_leaves, grads, strict=True):
+                    row.append(_traced(g, x))
+            blocks = iter(
+                reshape(stack(row), (*out.shape, *x.shape)) if out.shape else row[0]
+                for row, x in zip(rows, wrt_leaves, strict=True)
+            )
+            per_argument = [
+                pytree.unflatten(tree, [next(blocks) for _ in leaves]) for leaves, tree in trees
+            ]
+            results.append(_pack(argnums, per_argument))
+        return pytree.unflatten(out_tree, results)
 
     return CompiledFunction(body, "value")
 
 
 def hessian(fn: Callable, argnums: int = 0) -> CompiledFunction:
-    """The Hessian of scalar-valued ``fn``: ``jacobian(grad(fn))``."""
+    """The Hessian of scalar-valued ``fn``: ``jacobian(grad(fn))`` (for a dict argument,
+    a dict of dicts of blocks, as ``jax.hessian``)."""
     return jacobian(grad(fn, argnums), argnums)
 
 
 def hvp(fn: Callable, argnums: int = 0) -> CompiledFunction:
     """``hvp(fn)(x, v)``: the Hessian of scalar ``fn`` at ``x`` times ``v``, without the
-    Hessian (the gradient of ``grad(fn)(x) · v``)."""
+    Hessian (the gradient of ``grad(fn)(x) · v``); ``v`` has the structure of the
+    differentiated argument."""
     first = grad(fn, argnums)
 
-    def along(*args: Tensor) -> Tensor:
+    def along(*args: Any) -> Tensor:
         *xs, v = args
-        return (first(*xs) * v).sum()
+        g_leaves, g_tree = pytree.flatten(first(*xs))
+        v_leaves, v_tree = pytree.flatten(v)
+        if v_tree != g_tree or not g_leaves:
+            name = argument_names(fn, len(xs))[grad_positions(argnums, len(xs))[0]]
+            raise TypeError(
+                f"hvp: v has structure {v_tree} but argument {name!r} has structure {g_tree}"
+            )
+        total = (g_leaves[0] * v_leaves[0]).sum()
+        for g, t in zip(g_leaves[1:], v_leaves[1:], strict=True):
+            total = total + (g * t).sum()
+        return total
 
     return grad(along, argnums)
 
 
-def jvp(fn: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Tensor, Tensor]:
+def jvp(fn: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """``(fn(*primals), J · tangents)``, as ``jax.jvp``: the derivative of ``fn`` at
-    ``primals`` along ``tangents`` (one tangent per primal, of its shape).
+    ``primals`` along ``tangents`` (one tangent per primal, of its structure and shapes;
+    primals and results may be pytrees).
 
     >>> import numpy as np, symgrad as sg
     >>> sg.jvp(lambda x: x**3, (np.array([2.0]),), (np.array([1.0]),))
@@ -107,28 +134,44 @@ def jvp(fn: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[
     """
     if len(primals) != len(tangents):
         raise GradError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
-    for p, t in zip(primals, tangents, strict=True):
-        if as_tensor(p).shape != as_tensor(t).shape:
-            raise GradError(
-                f"jvp: a tangent of shape {shape_str(as_tensor(t).shape)} for a primal of "
-                f"shape {shape_str(as_tensor(p).shape)}"
+    names = argument_names(fn, len(primals))
+    for name, p, t in zip(names, primals, tangents, strict=True):
+        p_leaves, p_tree = pytree.flatten(p)
+        t_leaves, t_tree = pytree.flatten(t)
+        if p_tree != t_tree:
+            raise TypeError(
+                f"jvp: the tangent for argument {name!r} has structure {t_tree} but the "
+                f"primal has structure {p_tree}"
             )
+        for path, a, b in zip(pytree.leaf_paths(p_tree), p_leaves, t_leaves, strict=True):
+            if as_tensor(a).shape != as_tensor(b).shape:
+                raise GradError(
+                    f"jvp: a tangent of shape {shape_str(as_tensor(b).shape)} for a primal of "
+                    f"shape {shape_str(as_tensor(a).shape)} (argument {name!r}{path})"
+                )
     count = len(primals)
 
-    def body(*args: Tensor) -> tuple[Tensor, Tensor]:
+    def body(*args: Any) -> tuple[Any, Any]:
         xs, ts = args[:count], args[count:]
-        out = _float_output(fn(*xs), "jvp")
-        cotangent = ir.Var(out.shape, out.dtype)  # free: the result does not depend on it
-        vjps = autodiff.vjp([leaf_var(out)], [cotangent], [leaf_var(x) for x in xs])
+        result = fn(*xs)
+        outs, out_tree = _float_leaves(result, "jvp")
+        x_leaves = [leaf for x in xs for leaf in pytree.flatten(x)[0]]
+        t_leaves = [leaf for t in ts for leaf in pytree.flatten(t)[0]]
+        # free cotangents: the result does not depend on them
+        cotangents = [ir.Var(out.shape, out.dtype) for out in outs]
+        vjps = autodiff.vjp(
+            [leaf_var(o) for o in outs], cotangents, [leaf_var(x) for x in x_leaves]
+        )
         total = None
-        for g, t in zip(vjps, ts, strict=True):
+        for g, t in zip(vjps, t_leaves, strict=True):
             if g is not None:
-                term = _traced(g, t) * t
-                total = term.sum() if total is None else total + term.sum()
+                term = (_traced(g, t) * t).sum()
+                total = term if total is None else total + term
         if total is None:
-            return out, zeros_like(out)
-        one = ir.elementwise(sympy.Integer(1), [], shape=(), dtype=out.dtype)
-        (along,) = autodiff.vjp([leaf_var(total)], [one], [cotangent])
-        return out, _traced(along, out)
+            return result, pytree.unflatten(out_tree, [zeros_like(o) for o in outs])
+        one = ir.elementwise(sympy.Integer(1), [], shape=(), dtype=total.dtype)
+        along = autodiff.vjp([leaf_var(total)], [one], cotangents)
+        tangent_out = [_traced(a, o) for a, o in zip(along, outs, strict=True)]
+        return result, pytree.unflatten(out_tree, tangent_out)
 
     return CompiledFunction(body, "value")(*primals, *tangents)

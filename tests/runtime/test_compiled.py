@@ -44,7 +44,9 @@ def test_accepts_tensors_arrays_and_python_scalars():
     out = f(sg.tensor([1.0, 2.0]), 3.0)
     assert isinstance(out, sg.Tensor)
     assert out.numpy().tolist() == [4.0, 7.0]
-    assert f([1.0, 2.0], 2).numpy().tolist() == [3.0, 5.0]
+    assert f(np.array([1.0, 2.0]), 2).numpy().tolist() == [3.0, 5.0]
+    # a list is a pytree (as in JAX): a list of leaves, not an array
+    assert sg.compile(lambda xs: xs[0] + xs[1])([1.0, 2.0]).item() == 3.0
 
 
 def test_returns_tuples_and_lists():
