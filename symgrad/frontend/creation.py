@@ -39,6 +39,7 @@ from symgrad.frontend.random import (  # noqa: F401  (re-exported: creation is t
 )
 from symgrad.frontend.tensor import Tensor
 from symgrad.ir.sizes import SymSize
+from symgrad.recording import RECORDING
 
 
 def _finish(value: np.ndarray, dtype, requires_grad: bool, device: Any = None) -> Tensor:
@@ -48,7 +49,10 @@ def _finish(value: np.ndarray, dtype, requires_grad: bool, device: Any = None) -
         value = value.astype(target)
     if requires_grad:
         check_grad_dtype(target)
-    return Tensor(value, requires_grad=requires_grad)
+    out = Tensor(value, requires_grad=requires_grad)
+    if RECORDING.trace is not None:
+        RECORDING.trace.created_here(out)
+    return out
 
 
 def _array(data: Any) -> np.ndarray:
