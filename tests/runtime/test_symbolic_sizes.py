@@ -197,3 +197,10 @@ def test_guards_with_floor_division_are_checked_exactly():
 def test_numpy_arrays_built_from_traced_sizes_become_tensors():
     g = sg.compile(lambda x: (x * sg.tensor(np.arange(x.shape[0]))).sum())
     assert [g(np.ones(n)).item() for n in (3, 4)] == [3.0, 6.0]
+
+
+def test_a_slice_bound_read_from_a_traced_size_is_not_remembered_across_traces():
+    mask = sg.ones(8, 8)
+    f = sg.compile(lambda x: x * mask[: x.shape[0], : x.shape[0]])
+    for n in (5, 8, 5, 3):
+        np.testing.assert_array_equal(f(np.full((n, n), 2.0)).numpy(), np.full((n, n), 2.0))

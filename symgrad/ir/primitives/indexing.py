@@ -57,7 +57,8 @@ def plan_index(
     Memoised, except while tracing with symbolic sizes (a memo would compare a traced size
     with another trace's and lose the guard that comparison records).
     """
-    sizes = [*shape, *key, *(n for s in array_shapes for n in s)]
+    bounds = [n for item in key for n in (item if isinstance(item, tuple) else (item,))]
+    sizes = [*shape, *bounds, *(n for s in array_shapes for n in s)]
     if any(isinstance(n, SymSize) for n in sizes):
         return _plan_index(shape, key, array_shapes)
     return _memo_plan_index(shape, key, array_shapes)
