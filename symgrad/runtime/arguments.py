@@ -63,12 +63,13 @@ def arrays_and_signature(
     """The arguments' leaves as arrays, and their signature (shapes and dtypes, flattened,
     then the argument structure when some argument is a container)."""
     arrays, signature = [], []
-    for position, value in enumerate(args):
+    for value in args:  # the hot path of every call: arrays pass the first test
         if type(value) is not np.ndarray or value.dtype not in _SUPPORTED:
             if is_node(value):
                 return _tree_arrays_and_signature(args, fn)
             array = _leaf_array(value)
             if array is None:
+                position = next(i for i, a in enumerate(args) if a is value)
                 raise _bad_leaf(_name(fn, len(args), position), "", value)
             value = array
         arrays.append(value)
