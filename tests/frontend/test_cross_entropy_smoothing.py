@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import symgrad as sg
 import symgrad.functional as F
-
-torch = pytest.importorskip("torch")
 
 SHAPES = {"(N, C)": (6, 4), "(N, C, d)": (3, 4, 5), "(C,)": (4,)}
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import symgrad as sg
-
-torch = pytest.importorskip("torch")
 
 
 def _models(seed: int = 0):
