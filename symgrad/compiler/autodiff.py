@@ -26,6 +26,7 @@ import sympy
 
 from symgrad import ir
 from symgrad.dtypes import is_floating
+from symgrad.ir import scopes
 
 
 def add_all(terms: list[ir.Var]) -> ir.Var:
@@ -60,11 +61,12 @@ def vjp(
         terms = pending.pop(node.output, None)
         if not terms:
             continue
-        total = add_all(terms)
+        with scopes.within(node.scope):
+            total = add_all(terms)
+            wanted = [v in depends for v in node.inputs]
+            grads = node.primitive.vjp(node, total, wanted)
         if node.output in targets:
             totals[node.output] = total
-        wanted = [v in depends for v in node.inputs]
-        grads = node.primitive.vjp(node, total, wanted)
         for inp, grad in zip(node.inputs, grads, strict=True):
             if grad is not None:
                 pending.setdefault(inp, []).append(grad)

@@ -130,10 +130,24 @@ def _kernel_files(folder: Path) -> dict[str, list[Path]]:
     kernels: dict[str, list[Path]] = {}
     for place in (folder, folder / "__pycache__"):
         if place.is_dir():
-            for path in place.iterdir():
-                if path.name.startswith("k_"):
+            for path in place.iterdir():  # not files being written (another thread's)
+                if path.name.startswith("k_") and path.suffix != ".tmp":
                     kernels.setdefault(path.name.split(".")[0], []).append(path)
     return kernels
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # deleted meanwhile by another process
+        return 0
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 def evict_least_recently_used(folder: Path) -> int:
@@ -145,13 +159,13 @@ def evict_least_recently_used(folder: Path) -> int:
     """
     limit = float(os.environ.get("SYMGRAD_CACHE_MAX_MB", "500")) * 2**20
     kernels = _kernel_files(folder)
-    sizes = {stem: sum(p.stat().st_size for p in paths) for stem, paths in kernels.items()}
+    sizes = {stem: sum(map(_size, paths)) for stem, paths in kernels.items()}
     total = sum(sizes.values())
     if total <= limit:
         return 0
 
     def last_use(stem: str) -> float:
-        times = [p.stat().st_mtime for p in kernels[stem] if p.suffix in (".lock", ".py")]
+        times = [_mtime(p) for p in kernels[stem] if p.suffix in (".lock", ".py")]
         return max(times, default=0.0)
 
     evicted = 0

@@ -17,7 +17,7 @@ from typing import Any
 from symgrad import ir
 from symgrad.compiler import machine_code
 from symgrad.compiler.backend import STATS, discard_machine_code, kernel_path, load_kernel
-from symgrad.compiler.codegen import generate, materialize_outputs
+from symgrad.compiler.codegen import generate, materialize_outputs, split_source
 from symgrad.compiler.passes import optimize
 
 
@@ -74,9 +74,11 @@ class Kernel:
 def prepare(
     graph: ir.Graph, modes: Sequence[str], input_names: Sequence[str]
 ) -> tuple[ir.Graph, str]:
-    """Optimize ``graph`` (which this takes ownership of) and write its kernel source."""
+    """Optimize ``graph`` (which this takes ownership of) and write its kernel source: one
+    kernel, or for a large graph the pieces and the driver that calls them
+    (a :class:`~symgrad.compiler.codegen.pieces.KernelSource` with a ``plan``)."""
     graph = materialize_outputs(optimize(graph), modes)
-    return graph, generate(graph, modes, input_names)
+    return graph, split_source(graph, modes) or generate(graph, modes, input_names)
 
 
 def build(graph: ir.Graph, modes: Sequence[str], input_names: Sequence[str]) -> Kernel:

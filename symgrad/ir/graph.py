@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ import numpy as np
 import sympy
 
 from symgrad.dtypes import SHORT_NAMES
+from symgrad.ir.scopes import STATE as SCOPES
 from symgrad.ir.shapes import Shape
 
 if TYPE_CHECKING:
@@ -82,10 +84,13 @@ class Var:
         return f"Var({self.type_str()})"
 
 
+_SERIALS = itertools.count()
+
+
 class Node:
     """One application of a primitive; ``key`` is its structure without its inputs' identities."""
 
-    __slots__ = ("_key", "expr", "inputs", "output", "params", "primitive")
+    __slots__ = ("_key", "expr", "inputs", "output", "params", "primitive", "scope", "serial")
 
     def __init__(
         self,
@@ -103,6 +108,8 @@ class Node:
         self.params = params
         self.output = Var(shape, dtype, producer=self, value=value)
         self._key = None
+        self.scope = SCOPES.current  # the module call it was recorded in (see ir/scopes.py)
+        self.serial = next(_SERIALS)  # creation order: program order, then reverse mode's
 
     @property
     def op(self) -> str:
@@ -243,5 +250,6 @@ class Graph:
                 value=node.output.value if values else None,
             )
             new.output.origin = origin(node.output)
+            new.scope, new.serial = node.scope, node.serial
             copies[node.output] = new.output
         return Graph([copies[v] for v in self.inputs], [copies[v] for v in self.outputs])

@@ -219,3 +219,15 @@ def _sizes_in(graph: Any) -> Iterable[sympy.Expr]:
             _map_value(n, collect)
         _map_value(node.params, collect)
     return found
+
+
+def size_symbols(graph: Any) -> set[sympy.Symbol]:
+    """Every size symbol a finished graph uses: in shapes, params and elementwise
+    expressions (``mean``'s count)."""
+    found: set[sympy.Symbol] = set()
+    for expr in _sizes_in(graph):
+        found |= expr.free_symbols
+    for node in graph.nodes:
+        if node.expr is not None:
+            found |= {s for s in node.expr.free_symbols if s.name.startswith("n_")}
+    return found

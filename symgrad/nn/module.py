@@ -30,6 +30,7 @@ import numpy as np
 
 from symgrad.dtypes import is_floating
 from symgrad.frontend.tensor import Tensor
+from symgrad.ir.scopes import STATE as SCOPES
 from symgrad.nn._helpers import addindent, check_name, check_type, parse_to
 from symgrad.nn.parameter import Parameter, set_array
 from symgrad.recording import no_grad
@@ -79,7 +80,11 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        SCOPES.enter()  # its nodes form a layer of their own when a large graph is split
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            SCOPES.leave()
 
     # --- registration -----------------------------------------------------------------
     def _require_init(self, what: str) -> None:

@@ -18,7 +18,22 @@ from symgrad.optim.optimizer import Optimizer
 
 
 class Adam(Optimizer):
-    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)``."""
+    """Adam with PyTorch's algorithm and arguments:
+    ``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)``.
+
+    Its moment buffers are created at the first ``step()``.  Inside ``@sg.compile`` the
+    step is part of the kernel; the learning rate and the step count are read at each
+    call, so a scheduler or a new step never retraces.
+
+    >>> import symgrad as sg
+    >>> w = sg.nn.Parameter(sg.tensor([1.0, -1.0]))
+    >>> optimizer = sg.optim.Adam([w], lr=0.1)
+    >>> (w ** 2).sum().backward()
+    >>> optimizer.step()
+    >>> w  # the first step moves each weight by lr, against its gradient's sign
+    Parameter containing:
+    tensor([ 0.9, -0.9], requires_grad=True)
+    """
 
     decoupled = False
 
@@ -45,15 +60,15 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def state_buffers(self, group) -> list[tuple[str, bool]]:
+        """``step``, ``exp_avg``, ``exp_avg_sq`` and, with ``amsgrad``, ``max_exp_avg_sq``."""
         names = [("step", False), ("exp_avg", True), ("exp_avg_sq", True)]
         return names + ([("max_exp_avg_sq", True)] if group["amsgrad"] else [])
 
     def update_group(self, group, lr: Tensor) -> None:
+        """One Adam (or AdamW) step for the group's parameters that have a gradient."""
         beta1, beta2 = group["betas"]
         decay = group["weight_decay"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
+        for p in self.with_grads(group):
             grad = self.gradient(p, group, weight_decay=not self.decoupled)
             if decay and self.decoupled:
                 p.mul_(1 - lr * decay)
@@ -77,7 +92,19 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (default ``weight_decay=1e-2``), as in PyTorch."""
+    """Adam with decoupled weight decay, as PyTorch's ``AdamW``: each step first shrinks
+    the weights by ``lr * weight_decay`` (default ``weight_decay=1e-2``), then takes
+    Adam's step, so the decay does not pass through the moment estimates.
+
+    >>> import symgrad as sg
+    >>> w = sg.nn.Parameter(sg.tensor([1.0]))
+    >>> optimizer = sg.optim.AdamW([w], lr=0.1, weight_decay=0.5)
+    >>> (w * 0).sum().backward()  # a zero gradient: only the decay acts
+    >>> optimizer.step()
+    >>> w
+    Parameter containing:
+    tensor([0.95], requires_grad=True)
+    """
 
     decoupled = True
 

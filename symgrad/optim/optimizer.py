@@ -20,18 +20,34 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
 from symgrad.frontend.tensor import Tensor
+from symgrad.ir.scopes import STATE as SCOPES
 from symgrad.recording import RECORDING, enable_grad, no_grad
 from symgrad.runtime.compiled import CompiledFunction
 
 
 class Optimizer:
-    """Base class: ``param_groups`` (dicts with ``params`` and hyperparameters) and ``state``."""
+    """Base class of the optimizers, as ``torch.optim.Optimizer``: ``param_groups`` (dicts
+    with ``params`` and hyperparameters, ``defaults`` filling the rest) and ``state``
+    (per parameter, its buffers as Tensors).
+
+    ``step()`` runs every group's update as one compiled kernel (traced again when the
+    hyperparameters other than ``lr``, which parameters have a ``.grad``, or the state
+    buffers change); inside ``@sg.compile`` it is recorded into the caller's kernel.  A
+    subclass defines :meth:`update_group` with in-place tensor ops, and
+    :meth:`state_buffers`.  No hooks, ``foreach``, ``fused`` or sparse gradients.
+
+    >>> import symgrad as sg
+    >>> w = sg.tensor([1.0, 2.0], requires_grad=True)
+    >>> opt = sg.optim.SGD([{"params": [w], "lr": 0.5}], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step(); w
+    tensor([0., 0.], requires_grad=True)
+    """
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]):
         self.defaults = dict(defaults)
@@ -49,7 +65,15 @@ class Optimizer:
         self._buffers_made = 0
 
     def add_param_group(self, group: dict[str, Any]) -> None:
-        """Add a group of parameters with its own hyperparameters (defaults fill the rest)."""
+        """Add a group of parameters with its own hyperparameters (defaults fill the rest),
+        as in PyTorch; the parameters must be leaf tensors in no other group.
+
+        >>> import symgrad as sg
+        >>> opt = sg.optim.SGD([sg.zeros(1, requires_grad=True)], lr=0.1)
+        >>> opt.add_param_group({"params": [sg.zeros(2, requires_grad=True)], "lr": 0.01})
+        >>> [g["lr"] for g in opt.param_groups]
+        [0.1, 0.01]
+        """
         params = group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
         for p in params:
@@ -70,7 +94,15 @@ class Optimizer:
 
     # --- the public API ---------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset the gradients of all parameters (to ``None``, or to zeros in place)."""
+        """Reset the gradients of all parameters: to ``None`` (the default, as PyTorch), or
+        with ``set_to_none=False`` to zeros in place.
+
+        >>> import symgrad as sg
+        >>> w = sg.tensor([1.0], requires_grad=True)
+        >>> opt = sg.optim.SGD([w], lr=0.1); (2 * w).sum().backward(); opt.zero_grad()
+        >>> w.grad is None
+        True
+        """
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:
@@ -80,7 +112,18 @@ class Optimizer:
                         p.grad.zero_()
 
     def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
-        """Update every parameter that has a gradient (one generated kernel)."""
+        """Update every parameter that has a gradient (one generated kernel), as
+        ``torch.optim.Optimizer.step``; parameters without ``.grad`` are skipped.  A
+        ``closure`` is called first (with gradients enabled) and its loss returned.
+
+        >>> import symgrad as sg
+        >>> w = sg.tensor([3.0], requires_grad=True)
+        >>> opt = sg.optim.SGD([w], lr=0.25)
+        >>> def closure():
+        ...     opt.zero_grad(); loss = (w * w).sum(); loss.backward(); return loss
+        >>> opt.step(closure), w
+        (tensor(9., grad_fn=<recorded>), tensor([1.5], requires_grad=True))
+        """
         loss = None
         if closure is not None:
             with enable_grad():
@@ -95,7 +138,9 @@ class Optimizer:
 
     # --- what subclasses write ----------------------------------------------------------
     def update_group(self, group: dict[str, Any], lr: Tensor) -> None:
-        """Update the parameters of one group in place (subclasses implement this)."""
+        """Update the parameters of one group in place (subclasses implement this with
+        tensor ops, under ``no_grad``); ``lr`` is a 0-d tensor holding the group's rate,
+        refreshed before each call, so a new rate never retraces."""
         raise NotImplementedError
 
     def state_buffers(self, group: dict[str, Any]) -> list[tuple[str, bool]]:
@@ -104,13 +149,28 @@ class Optimizer:
         return []
 
     def init_state(self, group: dict[str, Any]) -> None:
+        """Make the :meth:`state_buffers` of the group's parameters that have a gradient."""
         for p in group["params"]:
             if p.grad is not None:
                 for name, per_element in self.state_buffers(group):
                     self.buffer(p, name, like=p if per_element else None)
 
+    def with_grads(self, group: dict[str, Any]) -> Iterator[Tensor]:
+        """The group's parameters that have a gradient; each one's update is recorded in
+        a scope of its own, so a large compiled step splits into per-parameter pieces
+        (the same piece for parameters of the same shape)."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            SCOPES.enter()
+            try:
+                yield p
+            finally:
+                SCOPES.leave()
+
     def gradient(self, p: Tensor, group: dict[str, Any], weight_decay: bool = True) -> Tensor:
-        """``p.grad`` (negated with ``maximize``), plus the L2 term ``weight_decay * p``."""
+        """``p.grad`` (negated with ``maximize``), plus the L2 term ``weight_decay * p``
+        unless ``weight_decay=False`` (AdamW decays the weights itself)."""
         grad = -p.grad if group["maximize"] else p.grad
         if weight_decay and group["weight_decay"]:
             grad = grad + p * group["weight_decay"]
@@ -159,7 +219,8 @@ class Optimizer:
         return hyper, grads, self._buffers_made
 
     def buffer(self, p: Tensor, name: str, like: Tensor | None = None, fill: float = 0.0) -> Tensor:
-        """The state tensor ``name`` of parameter ``p`` (created filled with ``fill``)."""
+        """The state tensor ``name`` of parameter ``p``, created filled with ``fill``: of
+        ``like``'s shape and dtype, or a float64 scalar (a step counter) without it."""
         slot = self.state.setdefault(p, {})
         if name not in slot:
             self._buffers_made += 1
@@ -169,7 +230,15 @@ class Optimizer:
 
     # --- saving -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """``{'state': {index: {name: array}}, 'param_groups': [...]}``, as in PyTorch."""
+        """``{'state': {index: {name: array}}, 'param_groups': [...]}``, as in PyTorch
+        (parameters numbered in group order; the arrays are copies).
+
+        >>> import symgrad as sg
+        >>> w = sg.tensor([1.0], requires_grad=True)
+        >>> opt = sg.optim.Adam([w]); w.sum().backward(); opt.step()
+        >>> sorted(opt.state_dict()["state"][0]), opt.state_dict()["param_groups"][0]["params"]
+        (['exp_avg', 'exp_avg_sq', 'step'], [0])
+        """
         index = {}
         groups = []
         for group in self.param_groups:
@@ -185,7 +254,8 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore hyperparameters and state saved by :meth:`state_dict`."""
+        """Restore hyperparameters and state saved by :meth:`state_dict` (copies); the
+        groups must have as many parameters as when saved, else ``ValueError``."""
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups) or any(
             len(g["params"]) != len(mine["params"])

@@ -18,7 +18,18 @@ from symgrad.optim.optimizer import Optimizer
 
 class RMSprop(Optimizer):
     """``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-    centered=False)``."""
+    centered=False, maximize=False)``, with PyTorch's ``RMSprop`` algorithm: a running
+    mean of squared gradients ``v = alpha*v + (1-alpha)*g**2`` (``centered``: minus the
+    squared running mean of ``g``), then ``p -= lr * g / (sqrt(v) + eps)``, through a
+    momentum buffer when ``momentum > 0``.  No ``capturable``/``foreach`` options.
+
+    >>> import symgrad as sg
+    >>> w = sg.tensor([1.0, -1.0], requires_grad=True)
+    >>> opt = RMSprop([w], lr=0.05)
+    >>> (w * w).sum().backward(); opt.step()  # the first step moves by lr / sqrt(1 - alpha)
+    >>> [round(v, 6) for v in w.tolist()]
+    [0.5, -0.5]
+    """
 
     def __init__(
         self,
@@ -47,15 +58,16 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def state_buffers(self, group) -> list[tuple[str, bool]]:
+        """``step``, ``square_avg`` and, as the group asks, ``grad_avg`` and
+        ``momentum_buffer`` (see :meth:`Optimizer.state_buffers`)."""
         names = [("step", False), ("square_avg", True)]
         names += [("grad_avg", True)] if group["centered"] else []
         return names + ([("momentum_buffer", True)] if group["momentum"] > 0 else [])
 
     def update_group(self, group, lr: Tensor) -> None:
+        """One RMSprop step for the group's parameters that have a gradient."""
         alpha = group["alpha"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
+        for p in self.with_grads(group):
             grad = self.gradient(p, group)
             step = self.buffer(p, "step")
             square_avg = self.buffer(p, "square_avg", like=p)

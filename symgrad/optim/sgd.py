@@ -21,7 +21,22 @@ from symgrad.optim.optimizer import Optimizer
 
 
 class SGD(Optimizer):
-    """``SGD(params, lr, momentum=0, dampening=0, nesterov=False, weight_decay=0)``."""
+    """Stochastic gradient descent with PyTorch's ``SGD`` algorithm and arguments:
+    ``SGD(params, lr, momentum=0, dampening=0, nesterov=False, weight_decay=0)``.
+
+    ``params`` is an iterable of Parameters or of param-group dicts.  ``step()`` is
+    traceable: inside ``@sg.compile`` it becomes part of the kernel, and ``lr`` (read at
+    each call) can change without a retrace.
+
+    >>> import symgrad as sg
+    >>> w = sg.nn.Parameter(sg.tensor([1.0, 2.0]))
+    >>> optimizer = sg.optim.SGD([w], lr=0.1)
+    >>> (w ** 2).sum().backward()
+    >>> optimizer.step()
+    >>> w
+    Parameter containing:
+    tensor([0.8, 1.6], requires_grad=True)
+    """
 
     def __init__(
         self,
@@ -50,10 +65,9 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def update_group(self, group, lr: Tensor) -> None:
+        """One SGD step for the group's parameters that have a gradient."""
         momentum, dampening = group["momentum"], group["dampening"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
+        for p in self.with_grads(group):
             d_p = self.gradient(p, group)
             if momentum:
                 fresh = "momentum_buffer" not in self.state.get(p, {})

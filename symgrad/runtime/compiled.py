@@ -176,16 +176,19 @@ class CompiledFunction:
         return (out, packed) if self.mode == "value_and_grad" else packed
 
     def source(self, *args: Any) -> str:
-        """The generated Numba source for these arguments' signature."""
+        """The generated Numba kernel for these arguments' signature (traced if new), one
+        line per value with its formula as a comment (example: :func:`compile`)."""
         return self._entry(args).kernel.source
 
     def graph(self, *args: Any) -> str:
-        """The optimized IR (forward and gradients) for these arguments' signature, printed."""
+        """The optimized IR (forward and gradients) for these arguments' signature, as text
+        (printed in ``docs/compiled.md``)."""
         return self._entry(args).kernel.pretty()
 
     def status(self, *args: Any) -> str:
         """Which tier runs the function: ``"interpreter"``, ``"compiling in background"`` or
-        ``"kernel"`` (for these arguments' signature, or the one called last)."""
+        ``"kernel"`` for these arguments' signature (traced if new) or the one called last;
+        ``"not called yet"`` before any call (example: :func:`compile`)."""
         if args:
             return self._entry(args).kernel.tier
         for entries in reversed(self._entries.values()):
@@ -194,7 +197,8 @@ class CompiledFunction:
         return "not called yet"
 
     def trace_count(self) -> int:
-        """How many times the function has been traced and compiled."""
+        """How many traces (one kernel each) the function keeps: a new size of a symbolic
+        dim reuses one, a new rank, dtype or 0/1 dim adds one (example: :func:`compile`)."""
         return sum(len(entries) for entries in self._families.values())
 
     def _build(self, specs: list[tuple], tree: pytree.TreeDef) -> Entry:
@@ -320,18 +324,35 @@ def _records_gradients(args: Sequence[Any]) -> bool:
 
 
 def compile(fn: Callable | None = None, *, tier: str | None = None) -> CompiledFunction:
-    """Compile ``fn`` into one fused kernel per argument signature (bare or called).
+    """Compile ``fn`` into one fused Numba kernel per argument signature, in the role of
+    ``torch.compile`` (bare ``@sg.compile`` or called: ``sg.compile(fn, tier="sync")``).
 
-    The first calls of a new signature run on the interpreter while the kernel is
-    compiled in the background (``tier="background"``, the default); ``tier="sync"``
-    compiles before the first call returns, ``tier="interpret"`` never compiles.
+    A signature is each argument's rank, dtype and which of its dims are 0 or 1; other
+    sizes are symbols, so a new batch size reuses the trace.  Python runs ``fn`` once per
+    signature, while tracing: its control flow and Python numbers are baked in, and an
+    ``if``/``while``/``bool()`` on a traced value raises ``TraceError`` (use ``sg.where``).
+    It traces again for a new signature, when Python reads a size as a number
+    (``int(x.shape[0])``, ``range(len(x))``: the trace holds for that size only), when a
+    tensor it captured is rebound or changes shape or dtype, or when Python state the
+    trace read changes (a ``.grad`` appears, an optimizer builds its state).  Called
+    inside another traced function, or eagerly on tensors that require grad, it records
+    its ops inline instead, so ``backward()`` reaches them.
+
+    ``tier`` (default ``$SYMGRAD_COMPILE``, else ``"background"``): ``"background"`` runs
+    a new signature on the NumPy interpreter while a worker process compiles its kernel
+    (results may then differ at rounding level), ``"sync"`` compiles before the first call
+    returns, ``"interpret"`` never compiles.  ``f.status()`` says which runs,
+    ``f.source(*args)`` shows the kernel and ``f.graph(*args)`` the IR.
 
     >>> import symgrad as sg
-    >>> @sg.compile
+    >>> @sg.compile(tier="sync")
     ... def f(a, b):
     ...     return 3*a**3 - b**2
-    >>> f(sg.tensor([2., 3.]), sg.tensor([6., 4.]))
-    tensor([-12.,  65.])
+    >>> x, y = sg.tensor([2., 3.]), sg.tensor([6., 4.])
+    >>> f(x, y), f(sg.ones(5), sg.ones(5)), f.trace_count(), f.status()
+    (tensor([-12.,  65.]), tensor([2., 2., 2., 2., 2.]), 1, 'kernel')
+    >>> print(f.source(x, y).splitlines()[-2])
+            e_t0 = 3.0*(e_a*e_a*e_a) - (e_b*e_b)
     """
     if fn is None:
         return lambda f: CompiledFunction(f, "value", tier=tier)
@@ -341,10 +362,13 @@ def compile(fn: Callable | None = None, *, tier: str | None = None) -> CompiledF
 def grad(
     fn: Callable, argnums: int | Sequence[int] = 0, *, tier: str | None = None
 ) -> CompiledFunction:
-    """The compiled gradient of scalar-valued ``fn`` with respect to ``argnums`` (int or tuple).
+    """The compiled gradient of scalar-valued ``fn`` with respect to ``argnums`` (int or tuple),
+    as ``torch.func.grad``: one kernel computes it, traced and retraced as in :func:`compile`.
 
     An argument may be a pytree (nested tuples, lists and dicts of tensors, arrays and
     numbers); its gradient is a pytree of the same structure, as with ``jax.grad``.
+    ``fn`` must return one scalar float tensor and the arguments differentiated must be
+    float, else ``GradError``.
 
     >>> import numpy as np, symgrad as sg
     >>> loss = lambda p, x: ((x @ p["w"] + p["b"]) ** 2).sum()
@@ -358,7 +382,8 @@ def grad(
 def value_and_grad(
     fn: Callable, argnums: int | Sequence[int] = 0, *, tier: str | None = None
 ) -> CompiledFunction:
-    """Like :func:`grad` but returns ``(value, gradient)`` from one kernel.
+    """Like :func:`grad` but returns ``(value, gradient)`` from one kernel, as
+    ``torch.func.grad_and_value`` (in the other order) and ``jax.value_and_grad``.
 
     >>> import symgrad as sg
     >>> sg.value_and_grad(lambda d: (d["a"] * d["b"]).sum())({"a": 2.0, "b": 3.0})

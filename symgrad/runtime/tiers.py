@@ -11,8 +11,8 @@ second is ready.
 
 A worker that dies or a kernel that fails to build leaves the function on the
 interpreter with one warning, never a wrong result.  Workers are plain subprocesses
-(``runtime/worker.py``), fed the kernel file and the exact argument types, and
-killed when this process exits.
+(``runtime/worker.py``), kept while there is work (``runtime/worker_pool.py``), fed
+each kernel file and the exact argument types, and killed when this process exits.
 
 Example:
     >>> import numpy as np
@@ -26,13 +26,10 @@ Example:
 
 from __future__ import annotations
 
-import atexit
-import json
 import os
-import subprocess
-import sys
 import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -40,15 +37,17 @@ from typing import Any
 import numpy as np
 
 from symgrad import ir
-from symgrad.compiler.backend import cache_dir, write_source
+from symgrad.compiler.backend import write_source
 from symgrad.compiler.build import Kernel, prepare
+from symgrad.compiler.codegen.pieces import PieceKernel
 from symgrad.runtime import worker
 from symgrad.runtime.interpreter import InterpretedKernel
+from symgrad.runtime.split import SplitKernel
+from symgrad.runtime.worker_pool import EXITING, compile_in_worker
 
 TIERS = ("background", "sync", "interpret")
-_WORKER_SCRIPT = Path(worker.__file__)
-_RUNNING: set[subprocess.Popen] = set()
-_EXITING = threading.Event()
+SHARED_PIECES = 4096
+_SHARED_PIECES: OrderedDict[tuple[str, str], Any] = OrderedDict()  # (source, tier) -> piece
 
 
 def requested_tier(tier: str | None = None) -> str:
@@ -81,35 +80,6 @@ def _has_machine_code(path: Path) -> bool:
     """A quick look in Numba's default cache folder: found, the worker can be skipped
     (the load checks the files' checksums either way)."""
     return any((path.parent / "__pycache__").glob(f"{path.stem}.*.nbi"))
-
-
-def _run_worker(path: Path, module: str, arguments: list[dict]) -> None:
-    job = json.dumps({"path": str(path), "module": module, "args": arguments})
-    env = {**os.environ, "SYMGRAD_CACHE_DIR": str(cache_dir())}
-    process = subprocess.Popen(
-        [sys.executable, str(_WORKER_SCRIPT)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-        text=True,
-    )
-    _RUNNING.add(process)
-    try:
-        _, errors = process.communicate(job)
-    finally:
-        _RUNNING.discard(process)
-    if process.returncode != 0:
-        last = errors.strip().splitlines()[-1:] or [f"exit status {process.returncode}"]
-        raise RuntimeError(f"the compile worker failed: {last[0]}")
-
-
-@atexit.register
-def _kill_workers() -> None:
-    _EXITING.set()
-    for process in list(_RUNNING):
-        process.kill()
-        process.wait()
 
 
 class BackgroundKernel:
@@ -169,7 +139,7 @@ class BackgroundKernel:
         try:
             path, module = write_source(self.source)
             if not _has_machine_code(path):
-                _run_worker(path, module, self._arguments)
+                compile_in_worker(path, module, self._arguments)
             self._ready.set()
         except Exception as error:  # a failed build must never break the running program
             self._fail(error)
@@ -187,7 +157,7 @@ class BackgroundKernel:
 
     def _fail(self, error: Exception) -> None:
         self.failed = True
-        if _EXITING.is_set():
+        if EXITING.is_set():
             return  # the worker was stopped because this process is exiting
         warnings.warn(
             f"symgrad could not build a kernel ({error}); the function keeps running on "
@@ -200,6 +170,25 @@ class BackgroundKernel:
         return self.graph.pretty(self.input_names)
 
 
+def piece_executable(piece: PieceKernel, tier: str) -> Any:
+    """The executable of one piece of a split graph on ``tier`` (``sync``/``background``),
+    shared by every graph of this process that has the same piece: twelve identical
+    layers compile, load and prepare one layer kernel."""
+    key = (piece.source, tier)
+    found = _SHARED_PIECES.get(key)
+    if found is None:
+        names = [f"x{i}" for i in range(len(piece.graph.inputs))]
+        if tier == "sync":
+            found = Kernel(piece.source, piece.graph, names)
+        else:
+            found = BackgroundKernel(piece.source, piece.graph, piece.modes, names)
+        _SHARED_PIECES[key] = found
+        while len(_SHARED_PIECES) > SHARED_PIECES:
+            _SHARED_PIECES.popitem(last=False)
+    _SHARED_PIECES.move_to_end(key)
+    return found
+
+
 def executable(graph: ir.Graph, modes: Sequence[str], input_names: Sequence[str], tier: str) -> Any:
     """Something callable as ``run(*inputs, *outputs)`` for ``graph`` on ``tier``.
 
@@ -209,6 +198,9 @@ def executable(graph: ir.Graph, modes: Sequence[str], input_names: Sequence[str]
     if tier == "interpret":
         return InterpretedKernel(graph, modes, input_names)
     prepared, source = prepare(graph, modes, input_names)
+    if hasattr(source, "plan"):  # a large graph, split into pieces
+        pieces = [piece_executable(p, tier) for p in source.plan.pieces]
+        return SplitKernel(prepared, source, pieces)
     if tier == "sync":
         return Kernel(source, prepared, input_names)
     return BackgroundKernel(source, prepared, modes, input_names)

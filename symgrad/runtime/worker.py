@@ -1,14 +1,17 @@
-"""The compile worker: a separate process that compiles one kernel into the disk cache.
+"""The compile worker: a separate process that compiles kernels into the disk cache.
 
-Run as ``python worker.py`` (by path, so it imports Numba and the kernel module but
-not symgrad itself) with a JSON job on standard input: the kernel file's ``path``,
-its ``module`` name and the ``args`` (dtype, ndim, layout, readonly of each array).
-It takes the kernel's lock (see ``compiler/machine_code.py``), so processes sharing a
+Run as ``python worker.py`` (by path, so it imports Numba and the kernel modules but
+not symgrad itself).  It reads one JSON job per line on standard input: the kernel
+file's ``path``, its ``module`` name and the ``args`` (dtype, ndim, layout, readonly of
+each array), and answers each with one JSON line on standard output: ``{"ok": true}`` or
+``{"ok": false, "error": "..."}``.  One process serves many jobs, so Numba starts once.
+It takes each kernel's lock (see ``compiler/machine_code.py``), so processes sharing a
 cold cache compile each kernel once: a worker that waited finds the machine code,
 checks it against its checksums and only loads it; what it compiles, it checksums.
-The parent learns the outcome from the exit status (and standard error).
+A worker that dies takes its job with it: the parent reads the exit status and the
+last line of standard error.
 
-Example (the job a parent sends)::
+Example (a job the parent sends)::
 
     {"path": ".../k_3f2a.py", "module": "symgrad_kernel_3f2a",
      "args": [{"dtype": "float64", "ndim": 1, "layout": "C", "readonly": false}]}
@@ -57,5 +60,19 @@ def compile_job(job: dict) -> None:
         machine_code.record(dispatcher)
 
 
+def serve(jobs: Any, replies: Any) -> None:
+    """Answer each job line of ``jobs`` with one line on ``replies`` until end of input."""
+    import numba  # noqa: F401  (started while the parent is still tracing)
+
+    for line in jobs:
+        try:
+            compile_job(json.loads(line))
+            reply: dict = {"ok": True}
+        except Exception as error:  # reported to the parent, which keeps interpreting
+            reply = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
+
+
 if __name__ == "__main__":
-    compile_job(json.load(sys.stdin))
+    serve(sys.stdin, sys.stdout)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.runtime import tiers
+from symgrad.runtime import worker_pool
 from symgrad.runtime.eager_backward import plan_count
 
 
@@ -75,7 +75,7 @@ def test_a_failed_build_warns_and_stays_on_the_interpreter(
 ):
     broken = tmp_path / "broken_worker.py"
     broken.write_text(script)
-    monkeypatch.setattr(tiers, "_WORKER_SCRIPT", broken)
+    monkeypatch.setattr(worker_pool, "WORKER_SCRIPT", broken)
     f = sg.value_and_grad(_loss, argnums=(0, 1), tier="background")
     with pytest.warns(RuntimeWarning, match=reason):
         value, _ = f(*ARGS)
