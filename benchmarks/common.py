@@ -74,8 +74,8 @@ def interleaved_medians(
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def table(rows: list[tuple[str, str, float, float]]) -> str:
-    """Markdown rows of (workload, contender, median µs, ratio)."""
-    lines = ["| workload | contender | median µs | × PyTorch eager |", "|---|---|---:|---:|"]
+def table(rows: list[tuple[str, str, float, float]], reference: str = "PyTorch eager") -> str:
+    """Markdown rows of (workload, contender, median µs, ratio to ``reference``)."""
+    lines = [f"| workload | contender | median µs | × {reference} |", "|---|---|---:|---:|"]
     lines += [f"| {w} | {c} | {t * 1e6:,.1f} | {r:.2f} |" for w, c, t, r in rows]
     return "\n".join(lines)

@@ -122,9 +122,67 @@ def drop_gradient_stops(graph: ir.Graph) -> ir.Graph:
     return graph
 
 
+def merge_slice_adds(graph: ir.Graph) -> ir.Graph:
+    """A sum of ``slice_add`` terms of one shape becomes one ``slice_add`` of all their inputs.
+
+    The gradient of ``x[1:]`` and ``x[:-1]`` is then one node that adds both into one
+    zeroed array, in the loop that computes them, instead of two arrays and a sum.
+    Only terms of a plain sum (``_0 + _1 + ...``) that nothing else reads are merged.
+    """
+    consumers: Counter[ir.Var] = Counter()
+    for node in graph.nodes:
+        consumers.update(node.inputs)
+    consumers.update(graph.outputs)
+    for node in graph.nodes:
+        if node.primitive is not ir.ELEMENTWISE or node.params != ir.PLAIN:
+            continue
+        args = [ir.arg(i) for i in range(len(node.inputs))]
+        if node.expr != sympy.Add(*args) or len(set(node.inputs)) != len(node.inputs):
+            continue
+        groups: dict[tuple, list[int]] = {}
+        for i, var in enumerate(node.inputs):
+            p = var.producer
+            if (
+                p is not None
+                and p.primitive is ir.SLICE_ADD
+                and consumers[var] == 1
+                and var.shape == node.output.shape
+                and var.dtype == node.output.dtype
+            ):
+                groups.setdefault((p.inputs[0].shape, p.inputs[0].dtype), []).append(i)
+        merged = {i: group for group in groups.values() if len(group) > 1 for i in group}
+        if not merged:
+            continue
+        inputs, done = [], set()
+        for i, var in enumerate(node.inputs):
+            if i not in merged:
+                inputs.append(var)
+            elif i not in done:
+                producers = [node.inputs[j].producer for j in merged[i]]
+                done.update(merged[i])
+                gs = [g for p in producers for g in p.inputs]
+                regions = [r for p in producers for r in p.params.regions]
+                inputs.append(ir.slice_add(gs, regions, node.output.shape))
+        if len(inputs) == 1:  # the whole sum is one slice_add: the node becomes it
+            (only,) = inputs
+            node.primitive, node.inputs, node.params = (
+                ir.SLICE_ADD,
+                only.producer.inputs,
+                only.producer.params,
+            )
+            node.expr = None
+        else:
+            node.inputs = tuple(inputs)
+            node.expr = sympy.Add(*(ir.arg(i) for i in range(len(inputs))))
+        node.rewritten()
+    return graph.rebuild()
+
+
 def optimize(graph: ir.Graph) -> ir.Graph:
     """CSE, fusion, CSE again; dead nodes drop out as each pass rebuilds the graph.
 
-    The first CSE merges repeated work so that fusion sees its true consumers.
+    The first CSE merges repeated work so that fusion sees its true consumers; summed
+    slice gradients merge before fusion, so what is left of their sum can fuse.
     """
-    return eliminate_common(fuse_elementwise(eliminate_common(drop_gradient_stops(graph))))
+    graph = merge_slice_adds(eliminate_common(drop_gradient_stops(graph)))
+    return eliminate_common(fuse_elementwise(graph))

@@ -31,8 +31,16 @@ from symgrad.frontend.apply import (
 )
 from symgrad.frontend.tensor import Tensor
 from symgrad.ir.primitives.concat import ConcatParams
-from symgrad.ir.primitives.indexing import ARRAY, SLICE, GatherParams, ScatterAddParams, plan_index
+from symgrad.ir.primitives.indexing import (
+    ARRAY,
+    SLICE,
+    GatherParams,
+    ScatterAddParams,
+    expand_index,
+    plan_index,
+)
 from symgrad.ir.primitives.permute import PermuteParams
+from symgrad.ir.primitives.slicing import SliceAddParams, SliceParams, slice_bounds
 from symgrad.ir.shapes import normalize_dim, normalize_dims, numel, same_shape
 from symgrad.recording import RECORDING
 
@@ -173,9 +181,51 @@ def _index_key(x: Tensor, items: tuple) -> tuple[tuple, list[Tensor]]:
 
 
 def getitem(x: Tensor, index) -> Tensor:
-    """``x[index]`` with ints, slices (any step), None, ``...`` and integer index tensors."""
+    """``x[index]`` with ints, slices (any step), None, ``...`` and integer index tensors.
+
+    A basic index (ints, slices, None, ``...``) is a strided view, ``slice``, reshaped to
+    drop the int dims and add the None dims; an index with tensors is a ``gather``.
+
+    >>> import symgrad as sg
+    >>> x = sg.arange(12.0).reshape(3, 4)
+    >>> x[1:, ::2], x[-1, None, 1:3]
+    (tensor([[ 4.,  6.],
+            [ 8., 10.]]), tensor([[ 9., 10.]]))
+    """
     key, arrays = _index_key(x, index if isinstance(index, tuple) else (index,))
+    if not arrays:
+        return _basic_getitem(x, key)
     return apply(ir.GATHER, [x, *arrays], GatherParams(key))
+
+
+def _basic_getitem(x: Tensor, key: tuple) -> Tensor:
+    """``x[key]`` for a key of ints, slices, None and ``...``: a view and a unit reshape."""
+    region, shape = _basic_region(x, key)
+    sliced = apply(ir.SLICE, [x], SliceParams(region))
+    return reshape(sliced, shape)
+
+
+def _basic_region(x: Tensor, key: tuple) -> tuple[tuple, tuple]:
+    """The region of ``x`` a basic ``key`` reads, and the shape of ``x[key]``."""
+    region, shape, dim = [], [], 0
+    for item in expand_index(x.shape, list(key)):
+        if item is None:
+            shape.append(1)
+            continue
+        size = x.shape[dim]
+        if isinstance(item, tuple) and item[1:] == (None, None, None):
+            region.append((0, 1, size))  # the whole dim, whatever its size
+            shape.append(size)
+        elif isinstance(item, tuple):
+            bounds = slice_bounds(size, *item[1:])
+            region.append(bounds)
+            shape.append(bounds[2])
+        else:
+            if not -size <= item < size:
+                raise IndexError(f"index {item} is out of range for dim {dim} of size {size}")
+            region.append((item + size if item < 0 else item, 1, 1))
+        dim += 1
+    return tuple(region), tuple(shape)
 
 
 def _consumed(item) -> int:
@@ -259,12 +309,21 @@ def _put(x: Tensor, items: tuple, value: object) -> Tensor:
         mask = reshape(mask, (*mask.shape, *[1] * (x.ndim - mask.ndim)))
         return cast(elementwise("where", mask, cast(value, x.dtype), x), x.dtype)
     key, arrays = _index_key(x, items)
-    _, selected, _, _ = plan_index(x.shape, key, tuple(a.shape for a in arrays))
+    if not arrays:
+        region, selected = _basic_region(x, key)
+    else:
+        _, selected, _, _ = plan_index(x.shape, key, tuple(a.shape for a in arrays))
     work = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)  # scatters add floats
     v = cast(value, work)
     while v.ndim > len(selected) and v.shape[0] == 1:  # NumPy drops leading 1s of the value
         v = reshape(v, v.shape[1:])
     v = broadcast(v, tuple(selected))
+    if not arrays:  # a basic index: the written region of x, by strides
+        counts = tuple(n for _, _, n in region)
+        params = SliceAddParams(tuple(x.shape), (region,))
+        written = apply(ir.SLICE_ADD, [filled(1, counts, work)], params)
+        placed = apply(ir.SLICE_ADD, [reshape(v, counts)], params)
+        return cast(elementwise("where", written > 0, placed, cast(x, work)), x.dtype)
     params = ScatterAddParams(key, tuple(x.shape))
     count = apply(ir.SCATTER_ADD, [filled(1, tuple(selected), work), *arrays], params)
     placed = apply(ir.SCATTER_ADD, [v, *arrays], params)

@@ -40,6 +40,14 @@ from symgrad.ir.primitives.indexing import GATHER, SCATTER_ADD, gather, scatter_
 from symgrad.ir.primitives.iota import IOTA, IotaParams, iota
 from symgrad.ir.primitives.matmul import MATMUL, matmul
 from symgrad.ir.primitives.permute import PERMUTE, permute
+from symgrad.ir.primitives.slicing import (
+    SLICE,
+    SLICE_ADD,
+    SliceAddParams,
+    SliceParams,
+    slice_add,
+    strided_slice,
+)
 
 __all__ = [
     "ARGMAX",
@@ -57,6 +65,8 @@ __all__ = [
     "PRIMITIVES",
     "RESHAPE",
     "SCATTER_ADD",
+    "SLICE",
+    "SLICE_ADD",
     "STOP_GRADIENT",
     "SUM",
     "ArgParams",
@@ -68,6 +78,8 @@ __all__ = [
     "ReduceParams",
     "ReshapeParams",
     "Schedule",
+    "SliceAddParams",
+    "SliceParams",
     "Var",
     "arg",
     "broadcast_to",
@@ -83,6 +95,8 @@ __all__ = [
     "register",
     "reshape",
     "scatter_add",
+    "slice_add",
+    "strided_slice",
     "structure_key",
     "toposort",
     "unbroadcast",

@@ -63,6 +63,14 @@ CASES = [
         (_floats(2, 4), np.array([3, 0, 3, -1])),
     ),
     Case(ir.IOTA, ir.IotaParams(5), ()),
+    # rows 1, 3 (step 2); columns 3, 1 (a negative step)
+    Case(ir.SLICE, ir.SliceParams(((1, 2, 2), (3, -2, 2))), (_floats(5, 4),)),
+    Case(ir.SLICE, ir.SliceParams(((2, 1, 0), (0, 1, 4))), (_floats(5, 4),)),  # empty
+    Case(
+        ir.SLICE_ADD,
+        ir.SliceAddParams((4, 3), (((1, 1, 3), (0, 2, 2)), ((0, 1, 3), (2, -1, 2)))),
+        (_floats(3, 2), _floats(3, 2, seed=1)),
+    ),
 ]
 IDS = [f"{c.primitive.name}-{i}" for i, c in enumerate(CASES)]
 

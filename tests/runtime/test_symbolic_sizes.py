@@ -204,3 +204,53 @@ def test_a_slice_bound_read_from_a_traced_size_is_not_remembered_across_traces()
     f = sg.compile(lambda x: x * mask[: x.shape[0], : x.shape[0]])
     for n in (5, 8, 5, 3):
         np.testing.assert_array_equal(f(np.full((n, n), 2.0)).numpy(), np.full((n, n), 2.0))
+
+
+def _sliced(x):
+    """Slices of the batch dim (shifts, an int, negative bounds) and steps along the width."""
+    shifted = x[1:] * x[:-1] - x[1:, None, 1:-1].sum(-1)
+    return shifted[:-1] + x[-1, :-1].sum() + x[:, ::2].sum(1, keepdim=True)[2:]
+
+
+@pytest.mark.parametrize("tier", ["sync", "interpret"])
+def test_slices_of_a_batch_dim_keep_it_symbolic(tier):
+    f = sg.compile(_sliced, tier=tier)
+    grad = sg.value_and_grad(lambda x: (_sliced(x) ** 2).sum(), tier=tier)
+    rng = np.random.default_rng(3)
+    for n in (8, 13, 9):
+        x = rng.standard_normal((n, 5))
+        t = torch.tensor(x, requires_grad=True)
+        expected = _sliced(t)
+        np.testing.assert_allclose(f(x).numpy(), expected.detach().numpy(), rtol=1e-12)
+        (expected**2).sum().backward()
+        value, gx = grad(x)
+        np.testing.assert_allclose(value.item(), (expected**2).sum().item(), rtol=1e-12)
+        np.testing.assert_allclose(gx.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert f.trace_count() == 1 and grad.trace_count() == 1
+    assert "n_0 - 2" in f.graph(x)  # the size of the result, an expression of the batch size
+
+
+def test_a_step_along_a_batch_dim_specialises_and_stays_right():
+    f = sg.compile(lambda x: x[1::3].sum(0))  # (n + 1) // 3 rows: not a polynomial size
+    for n in (8, 13, 8):
+        x = np.arange(n * 2.0).reshape(n, 2)
+        np.testing.assert_array_equal(f(x).numpy(), x[1::3].sum(0))
+    assert f.trace_count() == 2
+
+
+def test_a_write_into_a_slice_keeps_the_batch_dim_symbolic():
+    def f(x):
+        y = x * 1
+        y[1:] = y[:-1] * 2
+        y[:, 0] += 1
+        return (y**2).sum()
+
+    grad = sg.value_and_grad(f)
+    for n in (8, 13):
+        x = np.random.default_rng(n).standard_normal((n, 5))
+        t = torch.tensor(x, requires_grad=True)
+        f(t).backward()
+        value, gx = grad(x)
+        np.testing.assert_allclose(value.item(), f(torch.tensor(x)).item(), rtol=1e-12)
+        np.testing.assert_allclose(gx.numpy(), t.grad.numpy(), rtol=1e-10)
+    assert grad.trace_count() == 1

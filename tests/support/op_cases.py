@@ -288,6 +288,42 @@ CASES += [
         MATRIX,
     ),
     Case(
+        "slice_shifted_products",  # three slices of one length: one summed gradient
+        lambda m, a: a[2:] * a[:-2] - a[1:-1] ** 2,
+        lambda a: a[2:] * a[:-2] - a[1:-1] ** 2,
+        (((6,),), ((5, 3),)),
+    ),
+    Case(
+        "slice_rosenbrock",
+        lambda m, a: (100 * (a[1:] - a[:-1] ** 2) ** 2 + (1 - a[:-1]) ** 2).sum(),
+        lambda a: (100 * (a[1:] - a[:-1] ** 2) ** 2 + (1 - a[:-1]) ** 2).sum(),
+        (((7,),), ((4, 3),)),
+    ),
+    Case(
+        "slice_steps_negative_bounds",
+        lambda m, a: a[-3:-1, ::2] * 3 + a[:2, 1::2],
+        lambda a: a[-3:-1, ::2] * 3 + a[:2, 1::2],
+        (((4, 4),), ((3, 4, 2),)),
+    ),
+    Case(
+        "slice_of_slice",
+        lambda m, a: a[1:][::2][:, 1:-1] * a[0, 1:-1],
+        lambda a: a[1:][::2][:, 1:-1] * a[0, 1:-1],
+        (((5, 4),), ((4, 5, 2),)),
+    ),
+    Case(
+        "slice_empty",
+        lambda m, a: a[3:1] * 2 + a[:, 9:].sum(),
+        lambda a: a[3:1] * 2 + a[:, 9:].sum(),
+        (((4, 3),),),
+    ),
+    Case(
+        "slice_int_none",
+        lambda m, a: a[:, -1, None] * a[1] + a[None, ..., 0, None],
+        lambda a: a[:, -1, None] * a[1] + a[None, ..., 0, None],
+        (((3, 3),), ((3, 3, 2),)),
+    ),
+    Case(
         "index_none_ellipsis",
         lambda m, a: a[None, ..., -1] + 1,
         lambda a: a[None, ..., -1] + 1,

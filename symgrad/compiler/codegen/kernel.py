@@ -36,6 +36,7 @@ import sympy
 from symgrad import ir
 from symgrad.compiler.codegen.printer import NumbaPrinter
 from symgrad.compiler.codegen.schedule import Loop, Op, schedule, view_base
+from symgrad.ir.primitives.core import reduced_index
 from symgrad.ir.size_rewrite import free_sizes
 
 HEADER = (
@@ -56,19 +57,7 @@ def _reserved(primitive_count: int) -> re.Pattern:
 def accumulator_depth(r: ir.Node) -> int | None:
     """The loop depth k when ``r`` reduces exactly loop dims k, k+1, ... (a register
     accumulator then serves each output element); None when it must accumulate in memory."""
-    axes = r.params.axes
-    n = r.inputs[0].ndim
-    if not axes:
-        return None if n else 0
-    k = min(axes)
-    return k if set(axes) == set(range(k, n)) else None
-
-
-def reduced_index(r: ir.Node, index: list[str]) -> list[str]:
-    """Where loop ``index`` lands in the output of reduction ``r``."""
-    axes, keepdim = r.params.axes, r.params.keepdim
-    kept = [("0" if keepdim else None) if d in axes else ix for d, ix in enumerate(index)]
-    return [k for k in kept if k is not None]
+    return r.primitive.accumulator_depth(r)
 
 
 def code_name(name: str, index: int) -> str:
@@ -96,6 +85,23 @@ def view_index(index: list[str], view_shape: tuple, base_shape: tuple) -> list[s
     """Map an index into a unit-dim view onto its base array."""
     kept = iter(ix for ix, n in zip(index, view_shape, strict=True) if n != 1)
     return ["0" if n == 1 else next(kept) for n in base_shape]
+
+
+def through_view(node: ir.Node, index: list[str]) -> list[str]:
+    """Map an index into free view ``node``'s output onto its input (a unit reshape or a
+    strided slice, which says itself how: ``view_index``)."""
+    mapping = getattr(node.primitive, "view_index", None)
+    if mapping is not None:
+        return mapping(node, index)
+    return view_index(index, node.output.shape, node.inputs[0].shape)
+
+
+def view_code(node: ir.Node, source: str) -> str:
+    """Free view ``node`` as a NumPy expression over its input's array ``source``."""
+    code = getattr(node.primitive, "view_code", None)
+    if code is not None:
+        return code(node, source)
+    return f"np.ascontiguousarray({source}).reshape({node.output.shape})"
 
 
 class KernelWriter:
@@ -166,8 +172,9 @@ class KernelWriter:
             return self.array(var)
         name = f"v_{self.names[var]}"
         if name not in self.view_names:
+            source = self.operand(var.producer.inputs[0])
             self.view_names.add(name)
-            self.emit(1, f"{name} = np.ascontiguousarray({self.array(base)}).reshape({var.shape})")
+            self.emit(1, f"{name} = {view_code(var.producer, source)}")
         return name
 
     def loop_nest(self, shape: tuple, prefix: str = "i", reads: Sequence[ir.Var] = ()) -> int:
@@ -194,8 +201,10 @@ class KernelWriter:
         if base.ndim == 0:
             return self.scalar(base)
         index = broadcast_index(var.shape, loop.shape)
-        if base is not var:
-            index = view_index(index, var.shape, base.shape)
+        view = var
+        while view is not base:
+            index = through_view(view.producer, index)
+            view = view.producer.inputs[0]
         name = self.element(var)
         self.emit(indent, f"{name} = {self.array(base)}[{', '.join(index)}]")
         local[var] = name
@@ -239,12 +248,14 @@ class KernelWriter:
             exprs.append((node, name, node.expr.xreplace(args)))
         self.write_members(exprs, indent, index, arrays)
         for r in loop.reductions:
-            value = self.read(r.inputs[0], loop, local, indent)
             if depth[r] is not None:
-                target = f"a_{self.names[r.output]}"
-            else:
-                target = f"{self.array(r.output)}[{', '.join(reduced_index(r, index))}]"
-            self.emit(indent, r.primitive.fold(target, value))
+                value = self.read(r.inputs[0], loop, local, indent)
+                self.emit(indent, r.primitive.fold(f"a_{self.names[r.output]}", value))
+                continue
+            for var, where in r.primitive.fold_targets(r, index):
+                value = self.read(var, loop, local, indent)
+                target = f"{self.array(r.output)}[{self.index(where)}]"
+                self.emit(indent, r.primitive.fold(target, value))
         for k, r in inits:  # deepest first: each store closes the loops below it
             acc = f"a_{self.names[r.output]}"
             if r.output.ndim == 0:

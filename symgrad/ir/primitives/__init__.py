@@ -3,4 +3,12 @@
 A new module of primitives is added to this import line.
 """
 
-from symgrad.ir.primitives import concat, core, extremes, indexing, matmul, permute  # noqa: F401
+from symgrad.ir.primitives import (  # noqa: F401
+    concat,
+    core,
+    extremes,
+    indexing,
+    matmul,
+    permute,
+    slicing,
+)

@@ -192,6 +192,33 @@ class Reduction(Primitive):
         """The kernel line with which ``target`` absorbs ``value``."""
         raise NotImplementedError(f"reduction {self.name!r} has no fold")
 
+    def accumulator_depth(self, node: Node) -> int | None:
+        """The loop depth k when the node reduces exactly loop dims k, k+1, ... (a register
+        accumulator then serves each output element); None when it accumulates in memory."""
+        axes = node.params.axes
+        n = node.inputs[0].ndim
+        if not axes:
+            return None if n else 0
+        k = min(axes)
+        return k if set(axes) == set(range(k, n)) else None
+
+    def fold_targets(self, node: Node, index: list[str]) -> list[tuple[Var, list[str]]]:
+        """For loop ``index`` over the input's shape: each input folded in, and where in
+        the output it lands."""
+        return [(node.inputs[0], reduced_index(node, index))]
+
+
+def reduced_index(node: Node, index: list[str]) -> list[str]:
+    """Where loop ``index`` over a reduction's input lands in its output.
+
+    >>> x = Var((2, 3), np.dtype("float64"))
+    >>> reduced_index(reduce_sum(x, (1,), True).producer, ["i0", "i1"])
+    ['i0', '0']
+    """
+    axes, keepdim = node.params.axes, node.params.keepdim
+    kept = [("0" if keepdim else None) if d in axes else ix for d, ix in enumerate(index)]
+    return [k for k in kept if k is not None]
+
 
 def sum_dtype(dtype: np.dtype) -> np.dtype:
     """Sums of ints and bools are int64, as in PyTorch and NumPy."""

@@ -34,7 +34,12 @@ ARRAY = "array"  # ("array", j): the j-th index array
 SLICE = "slice"  # ("slice", start, stop, step), as the user wrote it
 
 
-def _expand(shape: Shape, items: list) -> list:
+def expand_index(shape: Shape, items: list) -> list:
+    """``items`` with ``...`` (or the missing trailing dims) filled in with whole slices.
+
+    >>> expand_index((2, 3, 4), [0, Ellipsis])
+    [0, ('slice', None, None, None), ('slice', None, None, None)]
+    """
     if sum(item is Ellipsis for item in items) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     consumed = sum(item is not None and item is not Ellipsis for item in items)
@@ -67,7 +72,7 @@ def plan_index(
 def _plan_index(
     shape: Shape, key: tuple, array_shapes: tuple[Shape, ...]
 ) -> tuple[tuple, Shape, int, int]:
-    items = _expand(shape, list(key))
+    items = expand_index(shape, list(key))
     is_array = [isinstance(it, tuple) and it[0] == ARRAY for it in items]
     has_arrays = any(is_array)
     advanced = [
