@@ -1,114 +1,107 @@
-"""Derivative formulas for people: ``∂f/∂a = 9*a**2``, as text, LaTeX or SymPy.
+"""``sg.formulas(fn, *example_args)``: derivative formulas for people, as text, LaTeX or SymPy.
 
 The formula for an argument is the vector-Jacobian product with an all-ones
-upstream gradient, written per element: for an elementwise function that is
-the ordinary derivative, for a scalar (summed) function its gradient.  It is
-read off the same gradient graph the kernels are built from, with each
-node's expression put back in place of its name.
+upstream gradient: for an elementwise function the ordinary derivative, for a
+scalar (summed) function its gradient.  It is read off the same gradient graph
+the kernels are built from, one term per node, shared work named once.
 
 Example:
     >>> import symgrad as sg
-    >>> f = sg.formulas(lambda x, w: sg.tanh(w * x + 1))
+    >>> from symgrad.formulas import formulas
+    >>> f = formulas(lambda x, w: sg.tanh(w * x + 1))
     >>> f["w"]
     x*(1 - tanh(w*x + 1)**2)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import inspect
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-import sympy
 
 from symgrad import ir
 from symgrad.compiler import autodiff, passes
 from symgrad.dtypes import is_floating
 from symgrad.errors import GradError
+from symgrad.formulas.build import derive
+from symgrad.formulas.result import Formulas, Inputs
+from symgrad.formulas.verify import Check, verify_formulas
 from symgrad.frontend.apply import to_array
 from symgrad.frontend.identity import IdentityDict
 from symgrad.frontend.tensor import Tensor
 from symgrad.frontend.trace import argument_names, trace
 
 
-class Formulas(Mapping[str, sympy.Expr]):
-    """Argument name → SymPy derivative; ``str()`` gives ``∂f/∂a = ...`` lines."""
-
-    def __init__(self, name: str, derivatives: dict[str, sympy.Expr]):
-        self.name = name
-        self._derivatives = derivatives
-
-    def __getitem__(self, key: str) -> sympy.Expr:
-        return self._derivatives[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._derivatives)
-
-    def __len__(self) -> int:
-        return len(self._derivatives)
-
-    def __str__(self) -> str:
-        return "\n".join(f"∂{self.name}/∂{arg} = {expr}" for arg, expr in self.items())
-
-    def __repr__(self) -> str:
-        return f"Formulas({self.name!r}, {self._derivatives!r})"
-
-    def latex(self) -> str:
-        """The formulas as one LaTeX ``aligned`` block."""
-        rows = []
-        for arg, expr in self.items():
-            wrt = sympy.latex(sympy.Symbol(arg))
-            rows.append(rf"\frac{{\partial {self.name}}}{{\partial {wrt}}} &= {sympy.latex(expr)}")
-        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
-
-    def _repr_latex_(self) -> str:
-        return f"$${self.latex()}$$"
-
-
-def formulas(fn: Callable, *example_args) -> Formulas:
+def formulas(fn: Callable, *example_args: Any, verify: bool = False) -> Formulas:
     """The derivative of ``fn`` with respect to each float argument, as formulas.
 
-    With no example arguments, every argument is a float64 scalar.
+    With no example arguments, every argument is a float64 scalar.  With example
+    arrays, matrices and vectors get matrix formulas (``x.T*(x*w - y)``).  The
+    Parameters of Modules ``fn`` closes over get formulas too.  With ``verify=True``
+    the formulas are evaluated at the example arguments and compared with the
+    gradient kernels and with finite differences; a difference raises ``GradError``.
 
     >>> import symgrad as sg
-    >>> print(sg.formulas(lambda a, b: 3*a**3 - b**2))
+    >>> from symgrad.formulas import formulas
+    >>> print(formulas(lambda a, b: 3*a**3 - b**2))
     ∂f/∂a = 9*a**2
     ∂f/∂b = -2*b
     """
+    if not callable(fn):
+        raise GradError(f"formulas needs a function, got {type(fn).__name__}")
     count = len(example_args) or _positional_count(fn)
     names = argument_names(fn, count)
-    if example_args:
-        specs = [(a.shape, a.dtype) for a in map(to_array, example_args)]
-    else:
-        specs = [((), np.dtype(np.float64))] * count
+    arrays = [to_array(a) for a in example_args]
+    specs = [(a.shape, a.dtype) for a in arrays] or [((), np.dtype(np.float64))] * count
     wants = [is_floating(dtype) for _, dtype in specs]
     traced = trace(fn, specs, names, requires_grad=wants)
     if traced.structure != "single":
         raise GradError("formulas needs a function that returns one tensor")
     forward = passes.prepare_forward(traced.graph)
     out = forward.outputs[0]
+    if not is_floating(out.dtype):
+        raise GradError(f"formulas needs a function with a float result, got {out.dtype}")
     upstream = ir.Var(out.shape, out.dtype)
     labels = dict(zip(forward.inputs, traced.input_names, strict=True))
     param_names = _parameter_names(fn)
     wrt = [v for v, w in zip(forward.inputs, wants, strict=False) if w]
+    captured = []
     for var, source in zip(forward.inputs[len(specs) :], traced.captured, strict=True):
         tensor = source() if callable(source) and not isinstance(source, Tensor) else source
+        captured.append(_reader(source))
         if tensor.requires_grad and is_floating(var.dtype):
             wrt.append(var)
             labels[var] = param_names.get(tensor, labels[var])
     grads = autodiff.vjp([out], [upstream], wrt)
-    symbols = {v: sympy.Symbol(labels[v], real=True) for v in forward.inputs}
-    symbols[upstream] = sympy.Integer(1)
-    derivatives = {}
-    for var, g in zip(wrt, grads, strict=True):
-        derivatives[labels[var]] = sympy.Integer(0) if g is None else _inline(g, symbols)
+    wrt_names = [labels[v] for v in wrt]
+    derivation = derive(grads, labels, wrt_names, upstream, forward, wrt)
+    inputs = Inputs(
+        names=list(traced.input_names[: len(specs)]),
+        shapes=[tuple(s) for s, _ in specs],
+        dtypes=[np.dtype(d) for _, d in specs],
+        captured_names=[labels[v] for v in forward.inputs[len(specs) :]],
+        captured=captured,
+        wrt_shapes={labels[v]: tuple(v.shape) for v in wrt},
+    )
     fn_name = getattr(fn, "__name__", "f")
-    return Formulas("f" if fn_name == "<lambda>" else fn_name, derivatives)
+    result = Formulas("f" if fn_name == "<lambda>" else fn_name, derivation, inputs)
+    result._check = Check(forward, upstream, grads, wrt)
+    if verify:
+        verify_formulas(result, arrays or [np.float64(0.5 + 0.25 * i) for i in range(count)])
+    return result
+
+
+def _reader(source: Any) -> Callable[[], np.ndarray]:
+    """How to read a captured tensor's current value."""
+    if callable(source) and not isinstance(source, Tensor):
+        return lambda: np.asarray(source().numpy())
+    return lambda: np.asarray(source.numpy())
 
 
 def _parameter_names(fn: Callable) -> IdentityDict[Tensor, str]:
     """Names for the Parameters ``fn`` reaches through the Modules it closes over."""
-    import inspect
-
     try:
         scope = inspect.getclosurevars(fn)
     except TypeError:
@@ -125,21 +118,8 @@ def _parameter_names(fn: Callable) -> IdentityDict[Tensor, str]:
 
 
 def _positional_count(fn: Callable) -> int:
-    import inspect
-
     params = inspect.signature(fn).parameters.values()
     return sum(
         p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
         for p in params
     )
-
-
-def _inline(var: ir.Var, known: dict[ir.Var, sympy.Expr]) -> sympy.Expr:
-    """``var`` as one expression over the argument and parameter symbols (per element);
-    each node is shown by its primitive (``matmul(x, W)``, ``transpose(W)``, ...)."""
-    nodes, _ = ir.toposort([var], stop=[])
-    for node in nodes:
-        if node.output not in known:
-            args = [known[v] for v in node.inputs]
-            known[node.output] = node.primitive.display(node, args)
-    return sympy.factor_terms(known[var])
