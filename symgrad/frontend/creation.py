@@ -77,17 +77,34 @@ def _array(data: Any) -> np.ndarray:
 
 
 def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
-    """A new tensor holding a copy of ``data`` (a list, scalar, NumPy array or Tensor).
+    """A new tensor holding a copy of ``data`` (a number, nested lists, a NumPy array or a
+    Tensor), as ``torch.tensor``.  Python floats get the default dtype (float64, unlike
+    PyTorch's float32; see ``sg.set_default_dtype``), ints int64, NumPy arrays keep
+    theirs unless ``dtype`` is given.  ``requires_grad=True`` needs a float dtype, and
+    ``device`` may only be ``"cpu"``.  Inside ``@sg.compile`` the copy is a constant of
+    the trace.
 
-    >>> tensor([2., 3.], requires_grad=True)
-    tensor([2., 3.], requires_grad=True)
+    >>> import symgrad as sg
+    >>> sg.tensor([2., 3.], requires_grad=True), sg.tensor([[1, 2]]).dtype
+    (tensor([2., 3.], requires_grad=True), dtype('int64'))
+    >>> sg.tensor(1, dtype=sg.float32)
+    tensor(1., dtype=float32)
     """
     return _finish(_array(data), dtype, requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """``data`` as a tensor, sharing a Tensor's or a NumPy array's memory where the dtype
-    allows (as ``torch.as_tensor``)."""
+    allows (as ``torch.as_tensor``); otherwise a copy made by :func:`tensor`.  A Tensor of
+    the right dtype is returned as it is.
+
+    >>> import numpy as np, symgrad as sg
+    >>> a = np.zeros(2)
+    >>> t = sg.as_tensor(a); a[0] = 5.0; t
+    tensor([5., 0.])
+    >>> sg.as_tensor(a, dtype=sg.float32)  # a converted copy
+    tensor([5., 0.], dtype=float32)
+    """
     if isinstance(data, Tensor) and (dtype is None or canonical(dtype) == data.dtype):
         check_device(device)
         return data
@@ -99,7 +116,16 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor sharing ``array``'s memory (float32, float64, int64 or bool arrays)."""
+    """A tensor sharing ``array``'s memory, as ``torch.from_numpy``: changes to one show
+    in the other.  Only float32, float64, int64 and bool arrays (symgrad's dtypes); any
+    other dtype raises ``TypeError`` (``sg.tensor(array)`` converts a copy).
+
+    >>> import numpy as np, symgrad as sg
+    >>> a = np.arange(3.0)
+    >>> t = sg.from_numpy(a)
+    >>> _ = t.add_(1); a
+    array([1., 2., 3.])
+    """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     if canonical(array.dtype) != array.dtype:
@@ -116,29 +142,45 @@ def _filled(size: tuple, fill: Any, dtype, device, requires_grad: bool) -> Tenso
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros: ``sg.zeros(2, 3)`` or ``sg.zeros((2, 3))``.
+    """A tensor of zeros: ``sg.zeros(2, 3)`` or ``sg.zeros((2, 3))``, as ``torch.zeros``;
+    the default float dtype unless ``dtype`` is given.
 
-    >>> zeros(2, dtype="int64")
-    tensor([0, 0])
+    >>> import symgrad as sg
+    >>> sg.zeros(2, dtype="int64"), sg.zeros((1, 2))
+    (tensor([0, 0]), tensor([[0., 0.]]))
     """
     return _filled(size, 0, dtype, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones: ``sg.ones(2, 3)`` or ``sg.ones((2, 3))``."""
+    """A tensor of ones: ``sg.ones(2, 3)`` or ``sg.ones((2, 3))``, as ``torch.ones``;
+    the default float dtype unless ``dtype`` is given.
+
+    >>> import symgrad as sg
+    >>> sg.ones(2, 2, dtype=sg.bool)
+    tensor([[ True,  True],
+            [ True,  True]])
+    """
     return _filled(size, 1, dtype, device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor to be filled later (symgrad fills it with zeros)."""
+    """A tensor to be filled later, as ``torch.empty``; unlike PyTorch's, its values are
+    zeros, never leftover memory.
+
+    >>> import symgrad as sg
+    >>> sg.empty(2, 3).shape
+    (2, 3)
+    """
     return _filled(size, 0, dtype, device, requires_grad)
 
 
 def _fill_value(fill_value: Any) -> Any:
     if isinstance(fill_value, Tensor | np.ndarray):
-        if np.size(fill_value) != 1:
-            raise ValueError(f"fill_value must be a number, got shape {np.shape(fill_value)}")
-        fill_value = np.asarray(fill_value).item()
+        array = fill_value.numpy() if isinstance(fill_value, Tensor) else fill_value
+        if array.size != 1:
+            raise ValueError(f"fill_value must be a number, got shape {array.shape}")
+        fill_value = array.item()
     if not isinstance(fill_value, bool | int | float | np.bool_ | np.integer | np.floating):
         raise TypeError(f"fill_value must be a number, not {type(fill_value).__name__}")
     return fill_value
@@ -148,8 +190,9 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False, *, device=No
     """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value (bool,
     int64, or the default float dtype), as ``torch.full``.
 
-    >>> full((2,), 7), full((2,), 0.5)
-    (tensor([7, 7]), tensor([0.5, 0.5]))
+    >>> import symgrad as sg
+    >>> sg.full((2,), 7), sg.full((2,), 0.5), sg.full((1,), True)
+    (tensor([7, 7]), tensor([0.5, 0.5]), tensor([ True]))
     """
     fill_value = _fill_value(fill_value)
     if dtype is None:
@@ -158,27 +201,46 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False, *, device=No
 
 
 def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
-    """Zeros with ``t``'s shape (and dtype unless given)."""
+    """Zeros with ``t``'s shape (and dtype unless given), as ``torch.zeros_like``.
+
+    >>> import symgrad as sg
+    >>> sg.zeros_like(sg.tensor([1, 2])), sg.zeros_like(sg.tensor([1, 2]), dtype=sg.float64)
+    (tensor([0, 0]), tensor([0., 0.]))
+    """
     return zeros(t.shape, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad)
 
 
 def ones_like(t: Tensor, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
-    """Ones with ``t``'s shape (and dtype unless given)."""
+    """Ones with ``t``'s shape (and dtype unless given), as ``torch.ones_like``.
+
+    >>> import symgrad as sg
+    >>> sg.ones_like(sg.zeros(2, 1))
+    tensor([[1.],
+            [1.]])
+    """
     return ones(t.shape, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad)
 
 
 def empty_like(t: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor with ``t``'s shape (and dtype unless given), to be filled later."""
+    """A tensor with ``t``'s shape (and dtype unless given), to be filled later, as
+    ``torch.empty_like``; its values are zeros.
+
+    >>> import symgrad as sg
+    >>> sg.empty_like(sg.tensor([1., 2.]))
+    tensor([0., 0.])
+    """
     return zeros_like(t, dtype, requires_grad, device=device)
 
 
 def full_like(
     t: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
-    """``fill_value`` with ``t``'s shape (and dtype unless given).
+    """``fill_value`` with ``t``'s shape (and dtype unless given), as ``torch.full_like``;
+    the value is cast to ``t``'s dtype.
 
-    >>> full_like(tensor([1, 2]), 7)
-    tensor([7, 7])
+    >>> import symgrad as sg
+    >>> sg.full_like(sg.tensor([1, 2]), 7), sg.full_like(sg.tensor([1, 2]), 2.5)
+    (tensor([7, 7]), tensor([2, 2]))
     """
     fill_value = _fill_value(fill_value)
     return _filled((t.shape,), fill_value, dtype or t.dtype, device, requires_grad)
@@ -203,8 +265,13 @@ def arange(
     """Evenly spaced values in ``[start, end)``, like ``torch.arange``: int64 for ints, the
     default float dtype when any bound or the step is a float.
 
-    >>> arange(3), arange(0, 1, 0.25)
-    (tensor([0, 1, 2]), tensor([0.  , 0.25, 0.5 , 0.75]))
+    Inside ``@sg.compile``, ``sg.arange(x.shape[0])`` stays symbolic (it counts to the size
+    found at run time); any other form reads its bounds as numbers, so the trace holds
+    for those sizes only.
+
+    >>> import symgrad as sg
+    >>> sg.arange(3), sg.arange(0, 1, 0.25), sg.arange(5, 0, -2)
+    (tensor([0, 1, 2]), tensor([0.  , 0.25, 0.5 , 0.75]), tensor([5, 3, 1]))
     """
     if end is None:
         start, end = 0, start
@@ -244,10 +311,13 @@ def positions(n: int | SymSize) -> Tensor:
 def linspace(
     start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
-    """``steps`` values from ``start`` to ``end``, both included (PyTorch's rounding).
+    """``steps`` values from ``start`` to ``end``, both included, as ``torch.linspace``
+    (with its rounding: the first half counts up from ``start``, the second down from
+    ``end``); the default float dtype unless ``dtype`` is given.
 
-    >>> linspace(-1, 1, 3)
-    tensor([-1.,  0.,  1.])
+    >>> import symgrad as sg
+    >>> sg.linspace(-1, 1, 3), sg.linspace(0, 1, 1)
+    (tensor([-1.,  0.,  1.]), tensor([0.]))
     """
     start, end = _number(start, "start", "linspace"), _number(end, "end", "linspace")
     return _finish(
@@ -277,10 +347,12 @@ def logspace(
     device=None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """``steps`` values from ``base**start`` to ``base**end``, evenly spaced in the exponent.
+    """``steps`` values from ``base**start`` to ``base**end``, evenly spaced in the exponent,
+    as ``torch.logspace``.
 
-    >>> logspace(0, 2, 3)
-    tensor([  1.,  10., 100.])
+    >>> import symgrad as sg
+    >>> sg.logspace(0, 2, 3), sg.logspace(0, 3, 4, base=2)
+    (tensor([  1.,  10., 100.]), tensor([1., 2., 4., 8.]))
     """
     start, end = _number(start, "start", "logspace"), _number(end, "end", "logspace")
     values = np.power(float(base), _linspace(start, end, steps))
@@ -290,11 +362,13 @@ def logspace(
 def eye(
     n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
-    """The ``n`` by ``m`` (default ``n``) identity matrix.
+    """The ``n`` by ``m`` (default ``n``) identity matrix, as ``torch.eye``: ones on the
+    main diagonal, in the default float dtype unless ``dtype`` is given.
 
-    >>> eye(2)
-    tensor([[1., 0.],
-            [0., 1.]])
+    >>> import symgrad as sg
+    >>> sg.eye(2), sg.eye(1, 3, dtype=sg.int64)
+    (tensor([[1., 0.],
+            [0., 1.]]), tensor([[1, 0, 0]]))
     """
     n = operator.index(n)
     m = n if m is None else operator.index(m)

@@ -190,3 +190,13 @@ def test_bad_creation_arguments():
         sg.linspace(0, 1, -1)
     with pytest.raises(TypeError, match="floating dtype"):
         sg.rand(2, dtype=sg.int64)
+
+
+def test_full_takes_a_one_element_tensor_as_its_value_as_torch_does():
+    for value, dtype in ((3.5, sg.float64), (3, sg.int64)):  # float64: symgrad's default
+        want = torch.full((2, 2), torch.tensor(value))
+        got = sg.full((2, 2), sg.tensor(value))
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    with pytest.raises(ValueError, match=r"got shape \(2,\)"):
+        sg.full((2,), sg.tensor([1.0, 2.0]))
