@@ -31,7 +31,12 @@ IntOrTuple = int | Sequence[int]
 
 
 def ntuple(value: IntOrTuple, n: int, name: str, op: str) -> tuple[int, ...]:
-    """``value`` as ``n`` ints (an int is repeated), as PyTorch's ``_pair``."""
+    """``value`` as ``n`` ints (an int, or a 1-tuple, is repeated), as PyTorch's ``_pair``;
+    anything else raises ``ValueError`` naming ``op``'s argument ``name``.
+
+    >>> ntuple(3, 2, "stride", "conv2d"), ntuple((1, 2), 2, "stride", "conv2d")
+    ((3, 3), (1, 2))
+    """
     items = (value,) * n if isinstance(value, int | np.integer) else tuple(value)
     if len(items) == 1:
         items = items * n
@@ -42,12 +47,22 @@ def ntuple(value: IntOrTuple, n: int, name: str, op: str) -> tuple[int, ...]:
 
 def concrete(shape: Sequence) -> list[int]:
     """Sizes as ints: the window index arrays are built from them, so a compiled trace
-    specialises these dims (with a guard); only the batch dim stays symbolic."""
+    specialises these dims (with a guard); only the batch dim stays symbolic.
+
+    >>> concrete((2, 3))
+    [2, 3]
+    """
     return [int(n) for n in shape]
 
 
 def batched(op: str, x: Tensor, d: int) -> tuple[Tensor, bool]:
-    """``x`` with a batch dim (PyTorch accepts an unbatched ``(C, *spatial)`` input too)."""
+    """``x`` with a batch dim (PyTorch accepts an unbatched ``(C, *spatial)`` input too),
+    and whether one was added; other ranks raise ``ShapeError``.
+
+    >>> import symgrad as sg
+    >>> x, added = batched("conv1d", sg.zeros(3, 5), 1); x.shape, added
+    ((1, 3, 5), True)
+    """
     if x.ndim == d + 2:
         return x, False
     if x.ndim == d + 1:
@@ -59,6 +74,13 @@ def batched(op: str, x: Tensor, d: int) -> tuple[Tensor, bool]:
 
 
 def out_size(op: str, size: int, k: int, s: int, lo: int, hi: int, dil: int, ceil: bool) -> int:
+    """The output length of a window ``k`` (stride ``s``, padding ``lo``/``hi``, dilation
+    ``dil``) over ``size``, as PyTorch computes it; ``ceil`` is pooling's ``ceil_mode``
+    (the last window must still start inside the input or its left padding).
+
+    >>> [out_size("max_pool1d", 5, 2, 2, 0, 0, 1, ceil) for ceil in (False, True)]
+    [2, 3]
+    """
     span = size + lo + hi - dil * (k - 1) - 1
     if span < 0:
         raise ShapeError(
@@ -73,7 +95,13 @@ def out_size(op: str, size: int, k: int, s: int, lo: int, hi: int, dil: int, cei
 
 def windows(x: Tensor, first: int, kernel, stride, dilation, outs) -> Tensor:
     """Sliding windows of dims ``first..first+d-1``: those dims become ``(*outs, *kernel)``
-    (one gather; each index array varies along one output dim and one kernel dim)."""
+    (one gather; each index array varies along one output dim and one kernel dim).
+
+    >>> import symgrad as sg
+    >>> windows(sg.arange(5.0), 0, [2], [2], [1], [2])
+    tensor([[0., 1.],
+            [2., 3.]])
+    """
     d = len(kernel)
     arrays = []
     for j in range(d):
@@ -104,7 +132,13 @@ def _padding(op: str, padding, kernel, dilation, stride) -> tuple[list[int], lis
 
 
 def pad_dims(x: Tensor, first: int, lo: Sequence[int], hi: Sequence[int], value: float) -> Tensor:
-    """Constant padding of dims ``first..first+len(lo)-1``."""
+    """Constant padding of dims ``first..first+len(lo)-1`` with ``value``: ``lo[j]`` before
+    and ``hi[j]`` after dim ``first + j``.
+
+    >>> import symgrad as sg
+    >>> pad_dims(sg.ones(1, 2), 1, [1], [0], 0.0)
+    tensor([[0., 1., 1.]])
+    """
     sizes: list[int] = []
     for j in reversed(range(first, x.ndim)):
         k = j - first
@@ -121,7 +155,18 @@ def conv(
     dilation: IntOrTuple = 1,
     groups: int = 1,
 ) -> Tensor:
-    """N-d convolution (cross-correlation) of ``(N, C, *spatial)`` with ``(OC, C/groups, *k)``."""
+    """N-d convolution (cross-correlation, as PyTorch's) of ``(N, C, *spatial)`` (or
+    unbatched ``(C, *spatial)``) with ``(OC, C/groups, *k)``; ``d`` comes from the weight.
+
+    ``stride``, ``padding`` (ints, ``'valid'`` or ``'same'``) and ``dilation`` are ints or
+    ``d``-tuples.  Inside ``@sg.compile`` only the batch size is symbolic: a new channel
+    count or spatial size traces again.  No ``padding_mode`` (pad with ``F.pad`` first).
+
+    >>> import symgrad as sg
+    >>> conv(sg.ones(1, 1, 3), sg.ones(2, 1, 2), sg.tensor([0., 1.]))
+    tensor([[[2., 2.],
+             [3., 3.]]])
+    """
     x, weight = as_tensor(input), as_tensor(weight)
     d = weight.ndim - 2
     op = f"conv{d}d"
@@ -174,7 +219,8 @@ def conv1d(
     dilation: IntOrTuple = 1,
     groups: int = 1,
 ) -> Tensor:
-    """1-D convolution of ``(N, C, L)`` with ``weight`` ``(OC, C/groups, k)``.
+    """1-D convolution of ``(N, C, L)`` (or ``(C, L)``) with ``weight`` ``(OC, C/groups, k)``,
+    as ``torch.nn.functional.conv1d``; the arguments and limits are :func:`conv`'s.
 
     >>> import symgrad as sg
     >>> conv1d(sg.tensor([[[1.0, 2.0, 3.0]]]), sg.ones(1, 1, 2), padding=1)
@@ -194,7 +240,9 @@ def conv2d(
     groups: int = 1,
 ) -> Tensor:
     """2-D convolution of ``(N, C, H, W)`` with ``weight`` ``(OC, C/groups, kh, kw)``;
-    ``padding`` may be ints, ``'valid'`` or ``'same'``.
+    ``padding`` may be ints, ``'valid'`` or ``'same'`` (stride 1 only), as
+    ``torch.nn.functional.conv2d``.  Inside ``@sg.compile`` only the batch size is
+    symbolic: a new image size traces again.
 
     >>> import symgrad as sg
     >>> conv2d(sg.zeros(2, 4, 9, 9), sg.zeros(6, 2, 3, 3), groups=2, stride=2).shape

@@ -7,14 +7,8 @@ table (rows whose ``api`` lists ``"F"``).
 Everything is written with symgrad's own ops, so it traces, differentiates and
 fuses like user code.  The stable forms are used throughout: ``softmax`` and
 ``log_softmax`` subtract the row maximum, the logits losses never exponentiate
-a large positive number, so logits of ±1000 give finite values and gradients.
-
-Example:
-    >>> import symgrad as sg
-    >>> import symgrad.functional as F
-    >>> logits = sg.tensor([[1000., 0.], [0., -1000.]])
-    >>> F.cross_entropy(logits, sg.tensor([0, 1]))
-    tensor(500.)
+a large positive number, so logits of ±1000 give finite values and gradients (the
+examples below call the functions by their names here: ``F.softmax`` elsewhere).
 """
 
 from __future__ import annotations
@@ -47,26 +41,26 @@ globals().update(_TABLE)
 
 
 def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """``log(1 + exp(beta*x)) / beta``, linear where ``beta*x > threshold`` (as PyTorch)."""
+    """``log(1 + exp(beta*x)) / beta``, linear where ``beta*x > threshold``, as PyTorch's."""
     check_number(beta, "beta", "softplus")
     check_number(threshold, "threshold", "softplus")
     return elementwise("softplus", as_tensor(x), beta, threshold)
 
 
 def gelu(x, approximate: str = "none") -> Tensor:
-    """Gaussian error linear unit: exact (``erf``) or ``approximate='tanh'``."""
+    """Gaussian error linear unit ``x * Φ(x)``, as PyTorch's: exact or ``approximate='tanh'``."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return elementwise("gelu" if approximate == "none" else "gelu_tanh", as_tensor(x))
 
 
 def silu(x) -> Tensor:
-    """``x * sigmoid(x)``."""
+    """``x * sigmoid(x)``, as PyTorch's ``silu`` (also called swish)."""
     return elementwise("silu", as_tensor(x))
 
 
 def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
-    """``x`` for ``x > 0``, else ``negative_slope * x``."""
+    """``x`` for ``x > 0``, else ``negative_slope * x``, as PyTorch's ``leaky_relu``."""
     check_number(negative_slope, "negative_slope", "leaky_relu")
     return elementwise("leaky_relu", as_tensor(x), negative_slope)
 
@@ -78,7 +72,17 @@ def _softmax_dim(x: Tensor, dim: int | None) -> int:
 
 
 def softmax(x, dim: int | None = None) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``dim``, with the maximum taken out first."""
+    """``exp(x) / sum(exp(x))`` along ``dim``, with the maximum taken out first, so large
+    logits neither overflow nor lose their gradient.
+
+    Without ``dim``, PyTorch's legacy choice (dim 0 for 0-, 1- and 3-D input, else 1);
+    pass ``dim`` explicitly.
+
+    >>> import symgrad as sg
+    >>> sg.softmax(sg.tensor([[0., 0.], [1000., 0.]]), dim=1)
+    tensor([[0.5, 0.5],
+            [1. , 0. ]])
+    """
     x = as_tensor(x)
     d = _softmax_dim(x, dim)
     peak = reductions.amax(x, d, keepdim=True).detach()
@@ -88,7 +92,11 @@ def softmax(x, dim: int | None = None) -> Tensor:
 
 def log_softmax(x, dim: int | None = None) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``, as ``(x - max) - log(sum(exp(x - max)))`` so that
-    large logits keep their precision."""
+    large logits keep their precision; PyTorch's ``log_softmax`` (``dim`` as :func:`softmax`).
+
+    >>> log_softmax([[0., 0.], [1000., 0.]], dim=1)[1]
+    tensor([    0., -1000.])
+    """
     x = as_tensor(x)
     d = _softmax_dim(x, dim)
     shifted = x - reductions.amax(x, d, keepdim=True).detach()
@@ -114,7 +122,16 @@ def _same_shape(op: str, input: Tensor, target: Tensor) -> None:
 
 
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
-    """Mean squared error."""
+    """The squared error ``(input - target)**2``, averaged (``reduction="mean"``), summed
+    (``"sum"``) or kept per element (``"none"``), like PyTorch's ``mse_loss``.
+
+    The shapes must be equal (no broadcasting): PyTorch only warns, symgrad raises
+    ``ShapeError``, since a broadcast target is almost always a bug.
+
+    >>> import symgrad as sg
+    >>> sg.functional.mse_loss(sg.tensor([1., 2.]), sg.tensor([0., 4.]))
+    tensor(2.5)
+    """
     input, target = as_tensor(input), as_tensor(target)
     _same_shape("mse_loss", input, target)
     diff = input - target
@@ -122,7 +139,13 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
 
 
 def l1_loss(input, target, reduction: str = "mean") -> Tensor:
-    """Mean absolute error."""
+    """The absolute error ``|input - target|``, averaged, summed or kept (``reduction``),
+    like PyTorch's ``l1_loss``; the shapes must be equal.  Its gradient at 0 is 0.
+
+    >>> import symgrad as sg
+    >>> sg.functional.l1_loss(sg.tensor([1., 2.]), sg.tensor([0., 4.]))
+    tensor(1.5)
+    """
     input, target = as_tensor(input), as_tensor(target)
     _same_shape("l1_loss", input, target)
     return _reduce(elementwise("abs", input - target), reduction, "l1_loss")
@@ -147,7 +170,11 @@ def nll_loss(
     """Negative log-likelihood of integer class labels; ``input`` holds log-probabilities.
 
     ``input`` is ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``; ``target`` has the same
-    shape without the class dim.
+    shape without the class dim.  As PyTorch's ``nll_loss``: ``weight`` per class, entries
+    equal to ``ignore_index`` count for nothing (all ignored: nan), labels out of range raise.
+
+    >>> nll_loss([[-0.5, -1.0], [-2.0, -0.1]], [0, 1]), nll_loss([[-0.5, -1.0]], [-100])
+    (tensor(0.3), tensor(nan))
     """
     input, target = as_tensor(input), as_tensor(target)
     if target.dtype.kind not in "iu":
@@ -189,7 +216,19 @@ def cross_entropy(
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
-    """Cross entropy of logits against integer labels or class probabilities (as PyTorch)."""
+    """Cross entropy of logits against integer labels or class probabilities, as PyTorch's
+    ``cross_entropy``: classes along dim 1 (dim 0 for one unbatched sample), with
+    ``weight``, ``ignore_index``, ``reduction`` and ``label_smoothing``.
+
+    Computed from ``log_softmax``, so logits of any size give finite values.
+
+    >>> import symgrad as sg
+    >>> logits = sg.tensor([[2., 0.], [0., 2.]])
+    >>> round(sg.functional.cross_entropy(logits, sg.tensor([0, 1])).item(), 4)
+    0.1269
+    >>> sg.functional.cross_entropy(sg.tensor([[1000., -1000.]]), sg.tensor([1]))
+    tensor(2000.)
+    """
     input, target = as_tensor(input), as_tensor(target)
     class_dim = 0 if input.ndim == 1 else 1
     log_probs = log_softmax(input, class_dim)
@@ -243,7 +282,11 @@ def _smoothing_term(log_probs, target, weight, ignore_index: int, reduction: str
 
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
     """BCE of probabilities; each log is clamped at -100, as in PyTorch, and the gradient is
-    PyTorch's: ``(p - t) / max(p*(1 - p), 1e-12)``, finite at ``p`` = 0 and 1."""
+    PyTorch's: ``(p - t) / max(p*(1 - p), 1e-12)``, finite at ``p`` = 0 and 1.
+
+    >>> binary_cross_entropy([0., 0.5, 1.], [0., 1., 0.], reduction="none")
+    tensor([  0.        ,   0.69314718, 100.        ])
+    """
     input, target = as_tensor(input), as_tensor(target)
     _same_shape("binary_cross_entropy", input, target)
     # One op, for PyTorch's gradient: (p - t) / max(p*(1 - p), 1e-12), finite at 0 and 1.
@@ -256,7 +299,12 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
 def binary_cross_entropy_with_logits(
     input, target, weight=None, reduction: str = "mean", pos_weight=None
 ) -> Tensor:
-    """BCE of logits, ``(1 - t) * x + log(1 + exp(-x))`` computed stably."""
+    """BCE of logits, ``(1 - t) * x + log(1 + exp(-x))`` computed stably, as PyTorch's
+    ``binary_cross_entropy_with_logits``; ``pos_weight`` multiplies the positives' term.
+
+    >>> binary_cross_entropy_with_logits([-1000., 0.], [0., 1.], reduction="none")
+    tensor([0.        , 0.69314718])
+    """
     input, target = as_tensor(input), as_tensor(target)
     _same_shape("binary_cross_entropy_with_logits", input, target)
     softplus_neg = elementwise("log1pexp", -input)

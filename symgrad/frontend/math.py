@@ -24,17 +24,44 @@ globals().update(ELEMENTWISE_FUNCTIONS)
 
 
 def sum(x, dim=None, keepdim: bool = False) -> Tensor:
-    """Sum over ``dim`` (int, tuple, or all), like ``torch.sum``."""
+    """Sum over ``dim`` (an int, a tuple of ints, or all elements when None), like
+    ``torch.sum``; ``keepdim=True`` keeps the summed dims with size 1.
+
+    Differentiable; the gradient broadcasts the upstream back over the summed dims.
+    Integer and boolean tensors sum to int64, as in PyTorch.
+
+    >>> import symgrad as sg
+    >>> x = sg.tensor([[1., 2.], [3., 4.]])
+    >>> sg.sum(x), sg.sum(x, dim=0), sg.sum(x, dim=1, keepdim=True).shape
+    (tensor(10.), tensor([4., 6.]), (2, 1))
+    """
     return apply.sum(as_tensor(x), dim, keepdim)
 
 
 def mean(x, dim=None, keepdim: bool = False) -> Tensor:
-    """Mean over ``dim`` (int, tuple, or all), like ``torch.mean``."""
+    """Mean over ``dim`` (an int, a tuple of ints, or all elements when None), like
+    ``torch.mean``; ``keepdim=True`` keeps the reduced dims with size 1.
+
+    Inside ``@sg.compile`` the divisor stays symbolic, so a new batch size does not
+    retrace.
+
+    >>> import symgrad as sg
+    >>> x = sg.tensor([[1., 2.], [3., 4.]])
+    >>> sg.mean(x), sg.mean(x, dim=1)
+    (tensor(2.5), tensor([1.5, 3.5]))
+    """
     return apply.mean(as_tensor(x), dim, keepdim)
 
 
 def clamp(x, min=None, max=None) -> Tensor:
-    """Limit values to ``[min, max]``; the gradient is 1 inside, boundaries included."""
+    """Limit values to ``[min, max]`` (either bound may be None), like ``torch.clamp``.
+
+    The gradient is 1 inside the interval, boundaries included, and 0 outside.
+
+    >>> import symgrad as sg
+    >>> sg.clamp(sg.tensor([-2., 0.5, 3.]), min=0.0, max=1.0)
+    tensor([0. , 0.5, 1. ])
+    """
     return apply.clamp(as_tensor(x), min, max)
 
 
@@ -42,7 +69,16 @@ clip = clamp
 
 
 def matmul(a, b) -> Tensor:
-    """Matrix product (``a @ b``), NumPy rules: 1-D promotion and batch broadcasting."""
+    """Matrix product (``a @ b``) with NumPy's rules: a 1-D operand is promoted to a
+    matrix (and the added dim dropped again), leading dims broadcast as a batch.
+
+    Shapes that do not fit raise ``ShapeError`` naming both shapes.
+
+    >>> import symgrad as sg
+    >>> a, b = sg.ones(2, 3), sg.ones(3, 4)
+    >>> sg.matmul(a, b).shape, (a @ sg.ones(3)).shape, sg.matmul(sg.ones(5, 2, 3), b).shape
+    ((2, 4), (2,), (5, 2, 4))
+    """
     return shape_ops.matmul(a, b)
 
 
@@ -82,7 +118,12 @@ ger = outer
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
-    """Join tensors along an existing dim."""
+    """Join tensors along an existing dim, like ``torch.cat``; every other dim must match.
+
+    >>> import symgrad as sg
+    >>> sg.cat([sg.zeros(2, 3), sg.ones(1, 3)]).shape, sg.cat([sg.ones(2, 1)] * 3, dim=1).shape
+    ((3, 3), (2, 3))
+    """
     return shape_ops.cat(tensors, dim)
 
 
@@ -90,7 +131,12 @@ concat = concatenate = cat
 
 
 def stack(tensors, dim: int = 0) -> Tensor:
-    """Join same-shaped tensors along a new dim."""
+    """Join same-shaped tensors along a new dim, like ``torch.stack``.
+
+    >>> import symgrad as sg
+    >>> sg.stack([sg.zeros(3), sg.ones(3)]).shape, sg.stack([sg.zeros(3), sg.ones(3)], dim=1).shape
+    ((2, 3), (3, 2))
+    """
     return shape_ops.stack(tensors, dim)
 
 
@@ -130,12 +176,26 @@ def broadcast_to(x, shape) -> Tensor:
 
 
 def max(x, dim=None, keepdim: bool = False):
-    """``torch.max``: the largest value, or ``(values, indices)`` along ``dim``."""
+    """Like ``torch.max``: the largest value of ``x``, or ``(values, indices)`` along ``dim``.
+
+    The gradient goes to the largest entries; ties share it evenly (``sg.amax`` is the
+    same without indices).
+
+    >>> import symgrad as sg
+    >>> x = sg.tensor([[1., 5.], [7., 2.]])
+    >>> sg.max(x), sg.max(x, dim=1).values, sg.max(x, dim=1).indices
+    (tensor(7.), tensor([5., 7.]), tensor([1, 0]))
+    """
     return reductions.max_or_min(x, "max", dim, keepdim)
 
 
 def min(x, dim=None, keepdim: bool = False):
-    """``torch.min``: the smallest value, or ``(values, indices)`` along ``dim``."""
+    """Like ``torch.min``: the smallest value of ``x``, or ``(values, indices)`` along ``dim``.
+
+    >>> import symgrad as sg
+    >>> sg.min(sg.tensor([[1., 5.], [7., 2.]]), dim=0).values
+    tensor([1., 2.])
+    """
     return reductions.max_or_min(x, "min", dim, keepdim)
 
 

@@ -29,10 +29,13 @@ from symgrad.recording import RECORDING, no_grad
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``input @ weight.T + bias``, as ``torch.nn.functional.linear``.
+    """``input @ weight.T + bias``, as ``torch.nn.functional.linear``: ``weight`` is
+    ``(out_features, in_features)`` (or 1-D, for one output without that dim) and
+    ``input`` any ``(..., in_features)``; a mismatch raises ``ShapeError``.
 
-    >>> linear(creation.ones(4, 3), creation.ones(2, 3)).shape
-    (4, 2)
+    >>> import symgrad as sg
+    >>> linear(sg.ones(4, 3), sg.ones(2, 3)).shape, linear(sg.ones(3), sg.ones(3), sg.tensor(1.))
+    ((4, 2), tensor(4.))
     """
     input, weight = as_tensor(input), as_tensor(weight)
     if weight.ndim not in (1, 2) or input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
@@ -52,7 +55,10 @@ def _dropout_mask(p: float, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarr
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` when
-    ``training``; inside ``sg.compile`` the mask is a kernel input drawn before each call.
+    ``training``, as ``torch.nn.functional.dropout`` (the mask comes from the default
+    generator, see ``sg.manual_seed``); inside ``sg.compile`` the mask is a kernel input
+    drawn before each call, so a compiled step draws a new one every time.  ``inplace``
+    is accepted for compatibility; the result is always a new tensor.
 
     >>> dropout(creation.ones(3), 0.5, training=False)
     tensor([1., 1., 1.])
@@ -81,8 +87,10 @@ def embedding(
     scale_grad_by_freq: bool = False,
     sparse: bool = False,
 ) -> Tensor:
-    """Rows of ``weight`` picked by integer ``input`` (any shape): the result has shape
-    ``input.shape + (embedding_dim,)``.  The row ``padding_idx`` gets no gradient.
+    """Rows of ``weight`` picked by integer ``input`` (any shape), as
+    ``torch.nn.functional.embedding``: the result has shape ``input.shape +
+    (embedding_dim,)``.  The row ``padding_idx`` gets no gradient; ``max_norm``,
+    ``scale_grad_by_freq`` and ``sparse`` raise ``UnsupportedOpError``.
 
     An index outside ``0..num_embeddings-1`` is an ``IndexError`` (in a compiled
     function, raised by the kernel's bounds check).
@@ -143,10 +151,15 @@ def layer_norm(
     bias: Tensor | None = None,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Normalize over the last ``len(normalized_shape)`` dims, then scale and shift.
+    """Normalize over the last ``len(normalized_shape)`` dims (to mean 0 and biased
+    variance 1, with ``eps`` added to the variance), then scale by ``weight`` and shift by
+    ``bias`` (both of ``normalized_shape``), as ``torch.nn.functional.layer_norm``.
 
-    >>> layer_norm(creation.tensor([[1.0, 3.0]]), 2, eps=0.0)
+    >>> import symgrad as sg
+    >>> layer_norm(sg.tensor([[1.0, 3.0]]), 2, eps=0.0)
     tensor([[-1.,  1.]])
+    >>> layer_norm(sg.tensor([[1.0, 3.0]]), [2], sg.tensor([2., 2.]), sg.tensor([0., 1.]), 0.)
+    tensor([[-2.,  3.]])
     """
     input = as_tensor(input)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
@@ -182,7 +195,9 @@ def batch_norm(
 ) -> Tensor:
     """Normalize each channel (dim 1) with the batch's statistics (``training``) or the
     running ones; in training the running statistics are updated in place with
-    ``momentum`` and the unbiased batch variance, as PyTorch does.
+    ``momentum`` and the unbiased batch variance, as ``torch.nn.functional.batch_norm``.
+    ``weight`` and ``bias`` are per channel.  Training needs more than one value per
+    channel; evaluation needs the running statistics.
 
     >>> mean, var = creation.zeros(2), creation.ones(2)
     >>> batch_norm(creation.tensor([[1.0, 2.0], [3.0, 6.0]]), mean, var, training=True, eps=0)
@@ -262,11 +277,16 @@ def pad(
 ) -> Tensor:
     """Pad the last dims: ``pad = (last_before, last_after, second_last_before, ...)``.
 
-    ``mode`` is ``'constant'`` (negative sizes crop), ``'reflect'``, ``'replicate'`` or
-    ``'circular'``, as in PyTorch.
+    ``mode`` is ``'constant'`` (with ``value``, default 0; negative sizes crop),
+    ``'reflect'``, ``'replicate'`` or ``'circular'``, as ``torch.nn.functional.pad``.  The
+    non-constant modes read the padded dims' sizes as numbers, so inside ``@sg.compile``
+    a new size of those dims traces again.
 
-    >>> pad(creation.tensor([[1.0, 2.0]]), (1, 2), value=9.0)
+    >>> import symgrad as sg
+    >>> pad(sg.tensor([[1.0, 2.0]]), (1, 2), value=9.0)
     tensor([[9., 1., 2., 9., 9.]])
+    >>> pad(sg.tensor([[1.0, 2.0, 3.0]]), (2, 1), mode="reflect")
+    tensor([[3., 2., 1., 2., 3., 2.]])
     """
     x = as_tensor(input)
     sizes = [int(n) for n in pad]

@@ -76,7 +76,16 @@ def max_pool(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor:
-    """N-d max pooling: the largest value of each window (padding counts as ``-inf``)."""
+    """N-d max pooling (``d`` spatial dims): the largest value of each window (padding
+    counts as ``-inf``), as PyTorch's ``max_pool{d}d``.  Tied maxima in a window share the
+    gradient evenly (PyTorch gives it to one); ``return_indices=True`` raises
+    ``UnsupportedOpError``.  Inside ``@sg.compile`` only the batch size is symbolic.
+
+    >>> import symgrad as sg
+    >>> x = sg.tensor([[[1., 1., 0., 2.]]], requires_grad=True)
+    >>> max_pool(x, 1, 2).sum().backward(); x.grad
+    tensor([[[0.5, 0.5, 0. , 1. ]]])
+    """
     op = f"max_pool{d}d"
     if return_indices:
         raise UnsupportedOpError(f"{op}: return_indices=True is not supported")
@@ -99,7 +108,15 @@ def avg_pool(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> Tensor:
-    """N-d average pooling, with PyTorch's divisors at the borders."""
+    """N-d average pooling (``d`` spatial dims), as PyTorch's ``avg_pool{d}d``, with its
+    divisors at the borders: with ``count_include_pad`` (the default) the padding counts,
+    else only the input's entries do; ``divisor_override`` replaces the divisor.
+
+    >>> import symgrad as sg
+    >>> x = sg.tensor([[[1., 2., 3.]]])
+    >>> avg_pool(x, 1, 2, padding=1), avg_pool(x, 1, 2, padding=1, count_include_pad=False)
+    (tensor([[[0.5, 2.5]]]), tensor([[[1. , 2.5]]]))
+    """
     op = f"avg_pool{d}d"
     x, unbatched, kernel, stride, pads, his, _, outs = _pool_setup(
         op, input, d, kernel_size, stride, padding, 1, ceil_mode
@@ -131,7 +148,9 @@ def max_pool1d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor:
-    """1-D max pooling of ``(N, C, L)``.
+    """1-D max pooling of ``(N, C, L)`` (or ``(C, L)``), as
+    ``torch.nn.functional.max_pool1d``; ``stride`` defaults to ``kernel_size``.  Ties
+    share the gradient, and ``return_indices`` is unsupported (see :func:`max_pool`).
 
     >>> import symgrad as sg
     >>> max_pool1d(sg.tensor([[[1.0, 3.0, 2.0]]]), 2, stride=1)
@@ -149,7 +168,9 @@ def max_pool2d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor:
-    """2-D max pooling of ``(N, C, H, W)``; ``stride`` defaults to ``kernel_size``.
+    """2-D max pooling of ``(N, C, H, W)`` (or ``(C, H, W)``), as
+    ``torch.nn.functional.max_pool2d``; ``stride`` defaults to ``kernel_size``.  Ties
+    share the gradient, and ``return_indices`` is unsupported (see :func:`max_pool`).
 
     >>> import symgrad as sg
     >>> max_pool2d(sg.zeros(1, 2, 7, 7), 3, stride=2, padding=1, ceil_mode=True).shape
@@ -166,7 +187,8 @@ def avg_pool1d(
     ceil_mode: bool = False,
     count_include_pad: bool = True,
 ) -> Tensor:
-    """1-D average pooling of ``(N, C, L)``.
+    """1-D average pooling of ``(N, C, L)`` (or ``(C, L)``), as
+    ``torch.nn.functional.avg_pool1d``; ``stride`` defaults to ``kernel_size``.
 
     >>> import symgrad as sg
     >>> avg_pool1d(sg.tensor([[[1.0, 3.0, 2.0, 4.0]]]), 2)
@@ -184,7 +206,8 @@ def avg_pool2d(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> Tensor:
-    """2-D average pooling of ``(N, C, H, W)``; ``stride`` defaults to ``kernel_size``.
+    """2-D average pooling of ``(N, C, H, W)`` (or ``(C, H, W)``), as
+    ``torch.nn.functional.avg_pool2d``; ``stride`` defaults to ``kernel_size``.
 
     >>> import symgrad as sg
     >>> avg_pool2d(sg.ones(1, 1, 2, 2), 2, padding=1, count_include_pad=False)
@@ -198,7 +221,13 @@ def avg_pool2d(
 
 def adaptive_avg_pool(input: Tensor, d: int, output_size: Any) -> Tensor:
     """Average over PyTorch's adaptive windows: output ``i`` of a dim of size ``L`` averages
-    ``floor(i*L/O) .. ceil((i+1)*L/O)``."""
+    ``floor(i*L/O) .. ceil((i+1)*L/O)`` (windows may overlap); ``d`` spatial dims.  The
+    input's spatial sizes are read as numbers (a compiled trace specialises them).
+
+    >>> import symgrad as sg
+    >>> adaptive_avg_pool(sg.tensor([[[1., 2., 3.]]]), 1, 2)
+    tensor([[[1.5, 2.5]]])
+    """
     op = f"adaptive_avg_pool{d}d"
     x, unbatched = batched(op, as_tensor(input), d)
     sizes = (output_size,) * d if isinstance(output_size, int) else tuple(output_size)
@@ -233,7 +262,8 @@ def adaptive_avg_pool(input: Tensor, d: int, output_size: Any) -> Tensor:
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: int | None) -> Tensor:
-    """1-D adaptive average pooling to ``output_size``.
+    """1-D adaptive average pooling of ``(N, C, L)`` (or ``(C, L)``) to ``output_size``
+    positions, as ``torch.nn.functional.adaptive_avg_pool1d``.
 
     >>> import symgrad as sg
     >>> adaptive_avg_pool1d(sg.tensor([[[1.0, 2.0, 6.0]]]), 2)
@@ -244,7 +274,7 @@ def adaptive_avg_pool1d(input: Tensor, output_size: int | None) -> Tensor:
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """2-D adaptive average pooling to ``output_size`` (an int, or a pair; ``None`` keeps
-    the input size).
+    the input size), as ``torch.nn.functional.adaptive_avg_pool2d``.
 
     >>> import symgrad as sg
     >>> adaptive_avg_pool2d(sg.zeros(2, 3, 5, 7), (2, None)).shape

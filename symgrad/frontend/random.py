@@ -44,6 +44,9 @@ class Generator:
     >>> g = Generator().manual_seed(3)
     >>> g.initial_seed()
     3
+    >>> state = g.get_state(); first = g.random()
+    >>> g.set_state(state).random() == first
+    True
     """
 
     def __init__(self, device: Any = "cpu") -> None:
@@ -52,7 +55,7 @@ class Generator:
         self.manual_seed(DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> Generator:
-        """Restart the stream from ``seed`` (an int); returns the generator."""
+        """Restart the stream from ``seed`` (an int, modulo 2**64); returns the generator."""
         try:
             seed = operator.index(seed)
         except TypeError:
@@ -93,12 +96,20 @@ default_generator = Generator()
 
 
 def manual_seed(seed: int) -> None:
-    """Seed the default generator (``rand``, ``randn``, dropout, ``nn.init``, shuffling)."""
+    """Seed the default generator, as ``torch.manual_seed``: ``rand``, ``randn``, dropout,
+    ``nn.init``, layers' initial weights and ``DataLoader`` shuffling draw from it.  The
+    stream is NumPy's PCG64, so the numbers differ from PyTorch's for the same seed.
+
+    >>> import symgrad as sg
+    >>> sg.manual_seed(0); a = sg.rand(2); sg.manual_seed(0); bool((sg.rand(2) == a).all())
+    True
+    """
     default_generator.manual_seed(seed)
 
 
 def seed() -> int:
-    """Seed the default generator nondeterministically; returns the seed."""
+    """Seed the default generator from the operating system's entropy; returns the seed
+    (as ``torch.seed``), which :func:`manual_seed` can replay."""
     return default_generator.seed()
 
 
@@ -108,7 +119,12 @@ def initial_seed() -> int:
 
 
 def generator() -> np.random.Generator:
-    """The NumPy generator behind the default generator (for NumPy-style draws)."""
+    """The NumPy generator behind the default generator (NumPy-style draws from it
+    advance the same stream as ``rand``); not in PyTorch.
+
+    >>> generator().integers(0, 10, 3).shape
+    (3,)
+    """
     return default_generator._rng
 
 
@@ -348,17 +364,35 @@ def _check_float(x: Tensor, fn: str) -> None:
 
 
 def rand_like(x: Tensor, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform samples with ``x``'s shape (and dtype unless given)."""
+    """Uniform samples in ``[0, 1)`` with ``x``'s shape (and dtype unless given), as
+    ``torch.rand_like``; from the default generator.
+
+    >>> import symgrad as sg
+    >>> sg.rand_like(sg.zeros(2, 3, dtype=sg.float32)).dtype
+    dtype('float32')
+    """
     return rand(x.shape, dtype=dtype or x.dtype, device=device, requires_grad=requires_grad)
 
 
 def randn_like(x: Tensor, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal samples with ``x``'s shape (and dtype unless given)."""
+    """Standard normal samples with ``x``'s shape (and dtype unless given), as
+    ``torch.randn_like``; from the default generator.
+
+    >>> import symgrad as sg
+    >>> sg.randn_like(sg.zeros(2, 3)).shape
+    (2, 3)
+    """
     return randn(x.shape, dtype=dtype or x.dtype, device=device, requires_grad=requires_grad)
 
 
 def randint_like(x: Tensor, low: int = 0, high: int | None = None, *, dtype=None) -> Tensor:
-    """Integers in ``[low, high)`` with ``x``'s shape: ``randint_like(x, 10)`` or ``(x, 2, 5)``."""
+    """Integers in ``[low, high)`` with ``x``'s shape (and dtype unless given), as
+    ``torch.randint_like``: ``randint_like(x, 10)`` or ``randint_like(x, 2, 5)``.
+
+    >>> import symgrad as sg
+    >>> sg.randint_like(sg.zeros(4, dtype=sg.int64), 2, 5).shape
+    (4,)
+    """
     if high is None:
         low, high = 0, low
     return randint(low, high, x.shape, dtype=dtype or x.dtype)

@@ -27,7 +27,14 @@ from symgrad.ir.shapes import normalize_dim, normalize_dims, numel
 
 
 class ValuesIndices(NamedTuple):
-    """What ``max(dim)``/``min(dim)`` return, like ``torch.return_types.max``."""
+    """What ``max(dim)``/``min(dim)`` return, like ``torch.return_types.max``: a named
+    tuple of ``values`` and ``indices`` (int64).
+
+    >>> import symgrad as sg
+    >>> values, indices = sg.tensor([[1., 5.], [7., 2.]]).max(dim=1)
+    >>> values, indices
+    (tensor([5., 7.]), tensor([1, 0]))
+    """
 
     values: Tensor
     indices: Tensor
@@ -39,12 +46,29 @@ def _extreme(x: Tensor, primitive: ir.Primitive, dim, keepdim: bool) -> Tensor:
 
 
 def amax(x, dim=None, keepdim: bool = False) -> Tensor:
-    """Largest value over ``dim`` (int, tuple or all); ties share the gradient evenly."""
+    """Largest value over ``dim`` (an int, a tuple, or all dims when ``None``), as
+    ``torch.amax``; ``keepdim`` keeps the reduced dims as size 1.  Tied maxima share the
+    gradient evenly, as in PyTorch.
+
+    >>> import symgrad as sg
+    >>> x = sg.tensor([[1., 5.], [5., 2.]], requires_grad=True)
+    >>> sg.amax(x, dim=1), sg.amax(x)
+    (tensor([5., 5.], grad_fn=<recorded>), tensor(5., grad_fn=<recorded>))
+    >>> sg.amax(x).backward(); x.grad
+    tensor([[0. , 0.5],
+            [0.5, 0. ]])
+    """
     return _extreme(as_tensor(x), ir.MAX, dim, keepdim)
 
 
 def amin(x, dim=None, keepdim: bool = False) -> Tensor:
-    """Smallest value over ``dim`` (int, tuple or all); ties share the gradient evenly."""
+    """Smallest value over ``dim`` (an int, a tuple, or all dims when ``None``), as
+    ``torch.amin``; tied minima share the gradient evenly.
+
+    >>> import symgrad as sg
+    >>> sg.amin(sg.tensor([[1., 5.], [7., 2.]]), dim=0, keepdim=True)
+    tensor([[1., 2.]])
+    """
     return _extreme(as_tensor(x), ir.MIN, dim, keepdim)
 
 
@@ -54,17 +78,40 @@ def _arg(x: Tensor, primitive: ir.Primitive, dim, keepdim: bool) -> Tensor:
 
 
 def argmax(x, dim=None, keepdim: bool = False) -> Tensor:
-    """Index of the largest value (the first one at ties), over ``dim`` or the flattened tensor."""
+    """Index (int64) of the largest value, over ``dim`` or the flattened tensor, as
+    ``torch.argmax``; at ties, the first one.  It has no gradient.
+
+    >>> import symgrad as sg
+    >>> x = sg.tensor([[1., 5.], [7., 7.]])
+    >>> sg.argmax(x), sg.argmax(x, dim=1)
+    (tensor(2), tensor([1, 0]))
+    """
     return _arg(as_tensor(x), ir.ARGMAX, dim, keepdim)
 
 
 def argmin(x, dim=None, keepdim: bool = False) -> Tensor:
-    """Index of the smallest value (the first one at ties), over ``dim`` or the flattened tensor."""
+    """Index (int64) of the smallest value, over ``dim`` or the flattened tensor, as
+    ``torch.argmin``; at ties, the first one.  It has no gradient.
+
+    >>> import symgrad as sg
+    >>> sg.argmin(sg.tensor([[1., 5.], [0., 0.]]), dim=1, keepdim=True)
+    tensor([[0],
+            [0]])
+    """
     return _arg(as_tensor(x), ir.ARGMIN, dim, keepdim)
 
 
 def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
-    """Pick ``x``'s entries at ``indices`` along ``dim`` (shapes otherwise broadcast)."""
+    """Pick ``x``'s entries at integer ``indices`` along ``dim``, as
+    ``torch.take_along_dim`` (the other dims broadcast); ``dim`` is required.  The
+    gradient is scattered back to the picked entries.
+
+    >>> import symgrad as sg
+    >>> x = sg.tensor([[10., 20., 30.], [40., 50., 60.]])
+    >>> sg.take_along_dim(x, sg.tensor([[2], [0]]), dim=1)
+    tensor([[30.],
+            [40.]])
+    """
     d = normalize_dim(dim, x.ndim, "take_along_dim")
     index = []
     for k in range(x.ndim):
@@ -78,7 +125,16 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
 
 
 def max_or_min(x, kind: str, dim=None, keepdim: bool = False):
-    """``x.max()`` (a scalar) or ``x.max(dim)`` (values and indices), likewise ``min``."""
+    """``x.max()`` (a scalar) or ``x.max(dim)`` (a :class:`ValuesIndices`), likewise
+    ``min`` (``kind`` is ``"max"`` or ``"min"``), as ``torch.max``/``torch.min`` with one
+    tensor.  With ``dim`` the gradient goes to the index found; without, tied extremes
+    share it evenly.  (``torch.max(a, b)``, the elementwise form, is ``sg.maximum``.)
+
+    >>> import symgrad as sg
+    >>> x = sg.tensor([[1., 5.], [7., 2.]])
+    >>> max_or_min(x, "min"), max_or_min(x, "max", dim=0).indices
+    (tensor(1.), tensor([1, 0]))
+    """
     x = as_tensor(x)
     values_op, indices_op = (ir.MAX, ir.ARGMAX) if kind == "max" else (ir.MIN, ir.ARGMIN)
     if dim is None:
@@ -91,7 +147,14 @@ def max_or_min(x, kind: str, dim=None, keepdim: bool = False):
 
 
 def logsumexp(x, dim=None, keepdim: bool = False) -> Tensor:
-    """``log(sum(exp(x)))`` over ``dim``, computed stably (the max is taken out first)."""
+    """``log(sum(exp(x)))`` over ``dim`` (all dims when ``None``), as ``torch.logsumexp``,
+    computed stably: the max is taken out first, so large inputs neither overflow nor
+    lose their gradient, and a row of ``-inf`` gives ``-inf`` (not nan).
+
+    >>> import symgrad as sg
+    >>> sg.logsumexp(sg.tensor([[1000., 1000.], [0., float("-inf")]]), dim=1)
+    tensor([1000.69314718,    0.        ])
+    """
     x = as_tensor(x)
     axes = normalize_dims(dim, x.shape, "logsumexp")
     peak = _extreme(x, ir.MAX, axes, True).detach()
@@ -106,7 +169,16 @@ def logsumexp(x, dim=None, keepdim: bool = False) -> Tensor:
 def var(
     x, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
 ) -> Tensor:
-    """Variance over ``dim``; ``correction`` (default 1, or ``unbiased=False`` for 0) as PyTorch."""
+    """Variance over ``dim`` (all dims when ``None``), as ``torch.var``: the sum of
+    squared deviations over ``count - correction`` (``correction`` defaults to 1;
+    ``unbiased=False`` means 0).  With no degrees of freedom left it is nan or inf,
+    with PyTorch's gradient.
+
+    >>> import symgrad as sg
+    >>> x = sg.tensor([[1., 2., 3.], [2., 2., 2.]])
+    >>> sg.var(x, dim=1), sg.var(x, dim=1, correction=0)
+    (tensor([1., 0.]), tensor([0.66666667, 0.        ]))
+    """
     x = as_tensor(x)
     if correction is None:
         correction = 0 if unbiased is False else 1
@@ -126,6 +198,12 @@ def var(
 def std(
     x, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
 ) -> Tensor:
-    """Standard deviation: the square root of :func:`var`; its gradient is 0 where it is 0
-    (a constant tensor), as in PyTorch."""
+    """Standard deviation: the square root of :func:`var` (same arguments), as
+    ``torch.std``.  Where it is 0 (a constant tensor) its gradient is 0, not nan.
+
+    >>> import symgrad as sg
+    >>> x = sg.tensor([2., 2., 2.], requires_grad=True)
+    >>> s = sg.std(x); s.backward(); s, x.grad
+    (tensor(0., grad_fn=<recorded>), tensor([0., 0., 0.]))
+    """
     return elementwise("std_sqrt", var(x, dim, unbiased, keepdim, correction=correction))

@@ -59,7 +59,24 @@ class Version:
 
 
 class Tensor:
-    """An n-dimensional array that can record the ops applied to it."""
+    """An n-dimensional array (NumPy underneath) that can record the ops applied to it.
+
+    Make one with ``sg.tensor``, ``sg.zeros``, ``sg.randn``, ...  Ops compute their value
+    at once with NumPy; when an input ``requires_grad``, they also record a graph node,
+    and ``backward()`` differentiates that graph symbolically and accumulates into each
+    leaf's ``.grad``.  Inside ``@sg.compile`` a Tensor may be abstract (a shape and a dtype,
+    no value): reading its value there (``item()``, ``if x > 0:``) raises ``TraceError``.
+    The methods and operators (``x.exp()``, ``x.sum(dim)``, ``x @ y``, ``x[1:]``) are
+    attached when ``symgrad`` is imported.
+
+    >>> import symgrad as sg
+    >>> x = sg.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+    >>> y = (x @ x.T).sum()
+    >>> y.backward()
+    >>> y.item(), x.grad
+    (52.0, tensor([[ 8., 12.],
+            [ 8., 12.]]))
+    """
 
     __slots__ = (
         "__weakref__",

@@ -55,10 +55,13 @@ def _pack(argnums: int | Sequence[int], per_argument: list) -> Any:
 
 
 def jacobian(fn: Callable, argnums: int | Sequence[int] = 0) -> CompiledFunction:
-    """The Jacobian of ``fn`` (reverse mode): shape ``out.shape + x.shape`` per argument.
+    """The Jacobian of ``fn`` (reverse mode): shape ``out.shape + x.shape`` per argument,
+    as ``torch.func.jacrev``; a tuple ``argnums`` gives a tuple of Jacobians.
 
     As ``jax.jacrev``, arguments and results may be pytrees: each result leaf is
-    replaced by the pytree of the differentiated argument, holding the blocks.
+    replaced by the pytree of the differentiated argument, holding the blocks.  The
+    trace takes one gradient per output element, so it grows with the output's size
+    and each new output size traces again (see :func:`symgrad.compile`).
 
     >>> import numpy as np, symgrad as sg
     >>> sg.jacobian(lambda x: x**2)(np.array([1.0, 3.0]))
@@ -95,15 +98,28 @@ def jacobian(fn: Callable, argnums: int | Sequence[int] = 0) -> CompiledFunction
 
 
 def hessian(fn: Callable, argnums: int = 0) -> CompiledFunction:
-    """The Hessian of scalar-valued ``fn``: ``jacobian(grad(fn))`` (for a dict argument,
-    a dict of dicts of blocks, as ``jax.hessian``)."""
+    """The Hessian of scalar-valued ``fn``: ``jacobian(grad(fn))``, as
+    ``torch.func.hessian`` (for a dict argument, a dict of dicts of blocks, as
+    ``jax.hessian``).  ``argnums`` is one int.
+
+    >>> import symgrad as sg
+    >>> sg.hessian(lambda x: (x[0] * x[1] ** 2))(sg.tensor([1., 3.]))
+    tensor([[0., 6.],
+            [6., 2.]])
+    """
     return jacobian(grad(fn, argnums), argnums)
 
 
 def hvp(fn: Callable, argnums: int = 0) -> CompiledFunction:
     """``hvp(fn)(x, v)``: the Hessian of scalar ``fn`` at ``x`` times ``v``, without the
     Hessian (the gradient of ``grad(fn)(x) · v``); ``v`` has the structure of the
-    differentiated argument."""
+    differentiated argument, else ``TypeError``.  Unlike ``torch.func``'s
+    ``hvp(f, primals, tangents)``, it returns a compiled function of ``(*args, v)``.
+
+    >>> import symgrad as sg
+    >>> sg.hvp(lambda x: (x**3).sum())(sg.tensor([1., 2.]), sg.tensor([1., 0.]))
+    tensor([6., 0.])
+    """
     first = grad(fn, argnums)
 
     def along(*args: Any) -> Tensor:
@@ -126,7 +142,8 @@ def hvp(fn: Callable, argnums: int = 0) -> CompiledFunction:
 def jvp(fn: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """``(fn(*primals), J · tangents)``, as ``jax.jvp``: the derivative of ``fn`` at
     ``primals`` along ``tangents`` (one tangent per primal, of its structure and shapes;
-    primals and results may be pytrees).
+    primals and results may be pytrees), as ``torch.func.jvp``.  It runs at once:
+    each call traces ``fn`` again (nothing is kept between calls).
 
     >>> import numpy as np, symgrad as sg
     >>> sg.jvp(lambda x: x**3, (np.array([2.0]),), (np.array([1.0]),))

@@ -17,14 +17,27 @@ from symgrad.frontend.random import Generator, default_generator, randperm
 
 
 class Sampler:
-    """Yields dataset indices; subclasses define ``__iter__`` (and ``__len__``)."""
+    """Base class of the samplers, as ``torch.utils.data.Sampler``: it yields dataset
+    indices; subclasses define ``__iter__`` (and ``__len__``).  Any iterable of indices
+    works as a ``DataLoader``'s ``sampler`` too.
+
+    >>> class Reversed(Sampler):
+    ...     def __iter__(self):
+    ...         return iter([2, 1, 0])
+    >>> list(Reversed())
+    [2, 1, 0]
+    """
 
     def __iter__(self) -> Iterator[int]:
         raise NotImplementedError
 
 
 class SequentialSampler(Sampler):
-    """``0, 1, ..., len(data_source) - 1``."""
+    """``0, 1, ..., len(data_source) - 1``, as ``torch.utils.data.SequentialSampler``.
+
+    >>> list(SequentialSampler("abc")), len(SequentialSampler(range(4)))
+    ([0, 1, 2], 4)
+    """
 
     def __init__(self, data_source: Any) -> None:
         self.data_source = data_source
@@ -37,7 +50,17 @@ class SequentialSampler(Sampler):
 
 
 class RandomSampler(Sampler):
-    """A new random order every pass (or ``num_samples`` draws with replacement)."""
+    """A new random order every pass, as ``torch.utils.data.RandomSampler``; with
+    ``replacement``, ``num_samples`` independent draws (default ``len(data_source)``);
+    without, ``num_samples`` may exceed the length (whole permutations, then part of
+    one).  Without a ``generator`` each pass is seeded from the default generator, so
+    ``sg.manual_seed`` makes the order reproducible.  The numbers differ from PyTorch's.
+
+    >>> import symgrad as sg
+    >>> g = sg.Generator().manual_seed(0)
+    >>> len(list(RandomSampler(range(3), num_samples=7, generator=g)))
+    7
+    """
 
     def __init__(
         self,
@@ -57,6 +80,7 @@ class RandomSampler(Sampler):
 
     @property
     def num_samples(self) -> int:
+        """How many indices a pass yields: ``num_samples`` or ``len(data_source)``."""
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
@@ -76,7 +100,13 @@ class RandomSampler(Sampler):
 
 
 class BatchSampler(Sampler):
-    """Groups another sampler's indices into lists of ``batch_size``."""
+    """Groups another sampler's indices into lists of ``batch_size``, as
+    ``torch.utils.data.BatchSampler``; the last, shorter list is dropped with
+    ``drop_last``.
+
+    >>> list(BatchSampler(range(5), batch_size=2, drop_last=True))
+    [[0, 1], [2, 3]]
+    """
 
     def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
