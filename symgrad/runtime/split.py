@@ -31,6 +31,13 @@ import numpy as np
 from symgrad import ir
 from symgrad.compiler.codegen.pieces import KernelSource
 
+_DRIVER_CALLS = [0]  # calls of every split graph's driver in this process
+
+
+def driver_calls() -> int:
+    """How many times a split graph has run in this process (pieces switch between two)."""
+    return _DRIVER_CALLS[0]
+
 
 def _dispatcher(piece: Any) -> Any:
     """The Numba dispatcher a piece now calls straight through, if it is on the kernel."""
@@ -57,6 +64,7 @@ class SplitKernel:
         self.call(*arrays)
 
     def _call_and_check(self, *arrays: np.ndarray) -> None:
+        _DRIVER_CALLS[0] += 1
         self._run(*arrays)
         direct = [_dispatcher(piece) for piece in self.pieces]
         if all(d is not None for d in direct):  # every piece compiled and checked: call

@@ -30,7 +30,7 @@ import os
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from symgrad.compiler.build import Kernel, prepare
 from symgrad.compiler.codegen.pieces import PieceKernel
 from symgrad.runtime import worker
 from symgrad.runtime.interpreter import InterpretedKernel
-from symgrad.runtime.split import SplitKernel
+from symgrad.runtime.split import SplitKernel, driver_calls
 from symgrad.runtime.worker_pool import EXITING, compile_in_worker
 
 TIERS = ("background", "sync", "interpret")
@@ -93,9 +93,19 @@ class BackgroundKernel:
     """
 
     def __init__(
-        self, source: str, graph: ir.Graph, modes: Sequence[str], input_names: Sequence[str]
+        self,
+        source: str,
+        graph: ir.Graph,
+        modes: Sequence[str],
+        input_names: Sequence[str],
+        clock: Callable[[], int] | None = None,
     ):
         self.source = source
+        # Calls of what runs it: the switch waits for the next one (a piece called twice in
+        # one step of a split graph switches at the next step, not in the middle of this one).
+        self._clock = clock or self._own_calls
+        self._calls = 0
+        self._started_at = -1
         self.graph = graph
         self.input_names = tuple(input_names)
         self.interpreted = InterpretedKernel(graph, modes, input_names)
@@ -111,14 +121,19 @@ class BackgroundKernel:
             return "kernel"
         return "interpreter" if self.failed else "compiling in background"
 
+    def _own_calls(self) -> int:
+        return self._calls
+
     def __call__(self, *arrays: np.ndarray) -> None:
         compiled = self.compiled
         if compiled is not None:
             compiled(*arrays)
             return
+        self._calls += 1
         if self._arguments is None:
+            self._started_at = self._clock()
             self._start(arrays)
-        elif self._ready.is_set() and not self.failed:
+        elif self._ready.is_set() and not self.failed and self._clock() != self._started_at:
             self._switch()
             if self.compiled is not None:
                 self.compiled(*arrays)
@@ -181,7 +196,7 @@ def piece_executable(piece: PieceKernel, tier: str) -> Any:
         if tier == "sync":
             found = Kernel(piece.source, piece.graph, names)
         else:
-            found = BackgroundKernel(piece.source, piece.graph, piece.modes, names)
+            found = BackgroundKernel(piece.source, piece.graph, piece.modes, names, driver_calls)
         _SHARED_PIECES[key] = found
         while len(_SHARED_PIECES) > SHARED_PIECES:
             _SHARED_PIECES.popitem(last=False)
