@@ -4,6 +4,7 @@ kernels that read through index arithmetic, and summed slice gradients merged.""
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -109,6 +110,11 @@ def test_a_slice_read_by_a_structured_op_is_a_numpy_view_in_the_kernel():
     grads = sg.grad(f, argnums=(0, 1))
     source = grads.source(x, w)
     assert "x[1:6:2, 0:3][:, ::-1]" in source  # one view (a slice of a slice), read by np.dot
+    # the transpose of a strided view (in the gradient) goes to BLAS as a contiguous copy
+    strided_transposes = re.findall(r"(\w+) = v_\w+\.T$", source, re.MULTILINE)
+    assert strided_transposes
+    for name in strided_transposes:
+        assert not re.search(rf"np\.dot\([^)]*\b{name}\b,", source.replace(f"({name})", ""))
     gx, gw = grads(x, w)
 
     tx = torch.tensor(x, requires_grad=True)

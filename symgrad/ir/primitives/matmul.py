@@ -113,7 +113,9 @@ class MatMul(Primitive):
 def _blas_operand(var: Var, text: str) -> str:
     producer = var.producer
     if producer is not None and producer.primitive is PERMUTE and var.ndim == 2:
-        return text  # a .T view: Fortran order, which BLAS takes as it is
+        # a .T view: Fortran order (BLAS takes it as it is) when it transposes a contiguous
+        # array, else (a strided slice, a broadcast argument) copied into that order
+        return f"np.asfortranarray({text})"
     return f"np.ascontiguousarray({text})"
 
 
