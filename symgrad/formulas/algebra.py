@@ -103,6 +103,24 @@ def substitute(
     return template.xreplace(mapping)
 
 
+def prune_conditions(expr: sympy.Basic) -> sympy.Basic:
+    """Inside each branch of a ``Piecewise``, its own condition is true and the earlier
+    ones false: ``Piecewise((0, c), (Piecewise((1, c), (1/s, True)), True))`` is
+    ``Piecewise((0, c), (1/s, True))``."""
+    if not expr.args or isinstance(expr, Slot | Op | TensorSymbol):
+        return expr
+    if not isinstance(expr, sympy.Piecewise):
+        return expr.func(*(prune_conditions(a) for a in expr.args))
+    pieces, earlier = [], []
+    for value, condition in expr.args:
+        known = {c: sympy.false for c in earlier}
+        if condition != sympy.true:
+            known[condition] = sympy.true
+        pieces.append((prune_conditions(value.xreplace(known)), condition))
+        earlier.append(condition)
+    return sympy.Piecewise(*pieces)
+
+
 def factor(expr: sympy.Expr) -> sympy.Expr:
     """Common numeric factors taken out (``(x - y)/4``, not ``x/4 - y/4``); the values
     inside slots and ops are left alone."""
@@ -171,7 +189,7 @@ def elementwise_term(
     shape: Shape,
 ) -> sympy.Basic:
     """The term of an elementwise node: scalar, matrix algebra, or tensor expression."""
-    expr = substitute(template, operands, shapes)
+    expr = prune_conditions(substitute(template, operands, shapes))
     if is_boolean(expr):
         return expr
     expr = factor(expr)

@@ -31,6 +31,8 @@ from symgrad.compiler import passes
 from symgrad.formulas import notes as kinks
 from symgrad.formulas.display import node_term
 from symgrad.formulas.terms import (
+    MatOp,
+    Op,
     broadcast,
     is_boolean,
     is_matrix_rank,
@@ -45,6 +47,8 @@ from symgrad.formulas.terms import (
 SHARED_SIZE = {"t": 3, "g": 6}
 #: ...and any value whose term has more than this many, unless it is a formula itself.
 LONG_SIZE = 30
+#: Named functions given a name of their own when used more than once, whatever their size.
+NAMED = ("softmax", "log_softmax", "standardize")
 
 
 @dataclass
@@ -129,20 +133,24 @@ def derive(
         terms[out] = term
     for name, var, g in zip(wrt_names, wrt, grads, strict=True):
         derivation.derivatives[name] = zero(var.shape) if g is None else terms[copies[g]]
-    derivation.definitions = _used(derivation)
+    derivation.definitions = used_definitions(derivation)
     known = {v.origin: t for v, t in terms.items() if v.origin is not upstream}
     derivation.notes = kinks.collect(forward, wrt, known, labels)
     return derivation
 
 
 def _worth_naming(term: sympy.Basic, uses: int, prefix: str, is_output: bool) -> bool:
-    if is_output or is_boolean(term) or term.is_Atom or isinstance(term, sympy.MatrixSymbol):
+    if is_output:
+        return False
+    if uses > 1 and isinstance(term, Op | MatOp) and term.info.name in NAMED:
+        return True  # softmax(z) used twice reads better as t1 than spelled out twice
+    if is_boolean(term) or term.is_Atom or isinstance(term, sympy.MatrixSymbol):
         return False
     n = size(term, LONG_SIZE + 1)
     return n > LONG_SIZE or (uses > 1 and n > SHARED_SIZE[prefix])
 
 
-def _used(derivation: Derivation) -> list[tuple[sympy.Basic, sympy.Basic]]:
+def used_definitions(derivation: Derivation) -> list[tuple[sympy.Basic, sympy.Basic]]:
     """The definitions the formulas need, directly or through other definitions."""
     defined = dict(derivation.definitions)
     needed: set[sympy.Basic] = set()

@@ -25,7 +25,8 @@ from symgrad import ir
 from symgrad.compiler import autodiff, passes
 from symgrad.dtypes import is_floating
 from symgrad.errors import GradError
-from symgrad.formulas.build import derive
+from symgrad.formulas import composites
+from symgrad.formulas.build import Derivation, derive
 from symgrad.formulas.result import Formulas, Inputs
 from symgrad.formulas.verify import Check, verify_formulas
 from symgrad.frontend.apply import to_array
@@ -59,24 +60,27 @@ def formulas(fn: Callable, *example_args: Any, verify: bool = False) -> Formulas
     traced = trace(fn, specs, names, requires_grad=wants)
     if traced.structure != "single":
         raise GradError("formulas needs a function that returns one tensor")
+    # The formulas are read from a copy with softmax and log-softmax as named nodes;
+    # ``verify`` compares them with the kernels of the graph as traced.
+    shown = passes.prepare_forward(composites.recognize(traced.graph.clone()))
     forward = passes.prepare_forward(traced.graph)
     out = forward.outputs[0]
     if not is_floating(out.dtype):
         raise GradError(f"formulas needs a function with a float result, got {out.dtype}")
     upstream = ir.Var(out.shape, out.dtype)
     labels = dict(zip(forward.inputs, traced.input_names, strict=True))
-    param_names = _parameter_names(fn)
+    scope_names = _scope_names(fn, taken=set(names))
     wrt = [v for v, w in zip(forward.inputs, wants, strict=False) if w]
     captured = []
     for var, source in zip(forward.inputs[len(specs) :], traced.captured, strict=True):
         tensor = source() if callable(source) and not isinstance(source, Tensor) else source
         captured.append(_reader(source))
+        labels[var] = scope_names.get(tensor) or _constant_name(tensor) or labels[var]
         if tensor.requires_grad and is_floating(var.dtype):
             wrt.append(var)
-            labels[var] = param_names.get(tensor, labels[var])
     grads = autodiff.vjp([out], [upstream], wrt)
     wrt_names = [labels[v] for v in wrt]
-    derivation = derive(grads, labels, wrt_names, upstream, forward, wrt)
+    derivation = _derivation(shown, forward, labels, wrt, wrt_names)
     inputs = Inputs(
         names=list(traced.input_names[: len(specs)]),
         shapes=[tuple(s) for s, _ in specs],
@@ -93,6 +97,36 @@ def formulas(fn: Callable, *example_args: Any, verify: bool = False) -> Formulas
     return result
 
 
+def _derivation(
+    shown: ir.Graph,
+    forward: ir.Graph,
+    labels: dict[ir.Var, str],
+    wrt: list[ir.Var],
+    wrt_names: list[str],
+) -> Derivation:
+    """The formulas read from ``shown``, whose inputs stand where ``forward``'s do."""
+    position = {v: i for i, v in enumerate(forward.inputs)}
+    as_shown = {v: shown.inputs[i] for v, i in position.items()}
+    out = shown.outputs[0]
+    upstream = ir.Var(out.shape, out.dtype)
+    shown_wrt = [as_shown[v] for v in wrt]
+    grads = autodiff.vjp([out], [upstream], shown_wrt)
+    shown_labels = {as_shown[v]: name for v, name in labels.items()}
+    return derive(grads, shown_labels, wrt_names, upstream, shown, shown_wrt)
+
+
+def _constant_name(tensor: Tensor) -> str | None:
+    """``arange(n)`` for a constant counting 0..n-1 along one dim (the row positions an
+    index op reads), so that formulas show what it is."""
+    if tensor.requires_grad or tensor.dtype.kind not in "iu" or tensor.numel() < 2:
+        return None
+    values = np.asarray(tensor.numpy())
+    if sum(n != 1 for n in values.shape) != 1:
+        return None
+    flat = values.ravel()
+    return f"arange({flat.size})" if np.array_equal(flat, np.arange(flat.size)) else None
+
+
 def _reader(source: Any) -> Callable[[], np.ndarray]:
     """How to read a captured tensor's current value."""
     if callable(source) and not isinstance(source, Tensor):
@@ -100,20 +134,26 @@ def _reader(source: Any) -> Callable[[], np.ndarray]:
     return lambda: np.asarray(source.numpy())
 
 
-def _parameter_names(fn: Callable) -> IdentityDict[Tensor, str]:
-    """Names for the Parameters ``fn`` reaches through the Modules it closes over."""
+def _scope_names(fn: Callable, taken: set[str]) -> IdentityDict[Tensor, str]:
+    """Names for the tensors ``fn`` closes over: its global and free variables (``x``),
+    and the Parameters and buffers of the Modules among them (``model.0.weight``).
+    A variable named like one of ``fn``'s arguments (``taken``) is not used."""
     try:
         scope = inspect.getclosurevars(fn)
     except TypeError:
         return IdentityDict()
     names: IdentityDict[Tensor, str] = IdentityDict()
     for variable, value in {**scope.globals, **scope.nonlocals}.items():
-        named = getattr(value, "named_parameters", None)
-        if callable(named):
-            for name, p in named():
-                names.setdefault(p, f"{variable}.{name}")
-        elif isinstance(value, Tensor) and value.requires_grad:
+        if variable in taken:
+            continue
+        if isinstance(value, Tensor):
             names.setdefault(value, variable)
+            continue
+        for method in ("named_parameters", "named_buffers"):
+            named = getattr(value, method, None)
+            if callable(named):
+                for name, tensor in named():
+                    names.setdefault(tensor, f"{variable}.{name}")
     return names
 
 

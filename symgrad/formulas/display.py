@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import sympy
@@ -37,6 +38,7 @@ from symgrad.formulas.terms import (
     scalar_source,
 )
 from symgrad.ir.primitives.indexing import SLICE, GatherParams, ScatterAddParams
+from symgrad.ir.primitives.permute import PermuteParams
 from symgrad.ir.primitives.slicing import slice_key
 
 Rule = Callable[[ir.Node, list[sympy.Basic]], sympy.Basic]
@@ -69,6 +71,12 @@ def _elementwise(node: ir.Node, terms: list[sympy.Basic]) -> sympy.Basic:
 def _reduction(node: ir.Node, terms: list[sympy.Basic]) -> sympy.Basic:
     if not node.params.axes:
         return terms[0]
+    value = scalar_source(terms[0])
+    if value is not None and not is_boolean(value):  # the same value everywhere
+        shape = node.inputs[0].shape
+        count = math.prod(shape[a] for a in node.params.axes)
+        total = value * count if node.primitive is ir.SUM else value
+        return broadcast(total, (), node.output.shape)
     return _op(node, terms)
 
 
@@ -106,9 +114,24 @@ def _drop_kept_dims(term: sympy.Basic, target: tuple) -> sympy.Basic | None:
 
 
 def _permute(node: ir.Node, terms: list[sympy.Basic]) -> sympy.Basic:
-    if len(node.params.axes) == 2 and isinstance(terms[0], MatrixExpr):
-        return terms[0].T
-    return _op(node, terms)
+    (term,) = terms
+    axes, source = node.params.axes, node.inputs[0].shape
+    if isinstance(term, Op | MatOp) and term.info.name == "permute":  # one permute of two
+        inner = term.info.params.axes
+        axes, source, term = tuple(inner[a] for a in axes), term.info.in_shapes[0], term.operands[0]
+    if axes == tuple(range(len(axes))):
+        return term
+    if len(axes) == 2 and isinstance(term, MatrixExpr):
+        return term.T
+    info = OpInfo(
+        "permute",
+        ir.PERMUTE.name,
+        PermuteParams(axes),
+        (tuple(source),),
+        (dtype_name(node.inputs[0].dtype),),
+        node.output.shape,
+    )
+    return make_op(info, _numeric(term))
 
 
 def _matmul(node: ir.Node, terms: list[sympy.Basic]) -> sympy.Basic:

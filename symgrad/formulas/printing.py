@@ -78,8 +78,11 @@ def op_text(info: OpInfo, operands: list[str], latex: bool = False) -> str:
     lp, rp = (r"\left(", r"\right)") if latex else ("(", ")")
     if name in TRANSPARENT:
         return operands[0]
-    if name in ("sum", "max", "min", "argmax", "argmin"):
+    if name in ("sum", "max", "min", "argmax", "argmin", "softmax", "log_softmax", "var"):
         return f"{fn(name)}{lp}{operands[0]}{_axes_text(info)}{rp}"
+    if name == "standardize":  # eps shown when it is not PyTorch's default
+        eps = "" if info.params.eps == 1e-5 else f", eps={info.params.eps:g}"
+        return f"{fn(name)}{lp}{operands[0]}{_axes_text(info)}{eps}{rp}"
     if name == "getitem":
         key = key_text(info.params.key, operands[1:])
         return f"{operands[0]}[{key}]"
@@ -95,6 +98,9 @@ def op_text(info: OpInfo, operands: list[str], latex: bool = False) -> str:
     if name == "cat":
         return f"{fn('cat')}{lp}[{', '.join(operands)}], dim={info.params.dim}{rp}"
     if name == "permute":
+        moved = [i for i, a in enumerate(info.params.axes) if a != i]
+        if len(moved) == 2:  # a swap of two dims, as torch.transpose(x, 1, 2)
+            return f"{fn('transpose')}{lp}{operands[0]}, {moved[0]}, {moved[1]}{rp}"
         return f"{fn('permute')}{lp}{operands[0]}, {info.params.axes}{rp}"
     if name == "reshape":
         return f"{fn('reshape')}{lp}{operands[0]}, {tuple(info.shape)}{rp}"
@@ -160,10 +166,10 @@ class FormulaStrPrinter(StrPrinter):
     _print_MatOp = _print_Op
 
     def _operand(self, parent: Any, arg: Any) -> str:
-        if parent.info.name in ("getitem", "matmul") and arg is parent.operands[0]:
-            return self.parenthesize(arg, PRECEDENCE["Func"])
-        if parent.info.name == "matmul":
-            return self.parenthesize(arg, PRECEDENCE["Func"])
+        if parent.info.name == "matmul" or (
+            parent.info.name == "getitem" and arg is parent.operands[0]
+        ):
+            return self.parenthesize(arg, PRECEDENCE["Func"], strict=True)
         return self._print(arg)
 
     def _print_Slot(self, expr: Any) -> str:
@@ -184,10 +190,11 @@ class FormulaStrPrinter(StrPrinter):
     def _print_MatMul(self, expr: Any) -> str:
         c, args = _flat_product(expr)
         body = "*".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=False) for a in args)
-        if len(args) == 1:
-            body = self.parenthesize(args[0], PRECEDENCE["Mul"])
-        sign = "-" if c.is_negative else ""
-        c = abs(c)
+        negative = c.could_extract_minus_sign()  # a symbol's sign is unknown: no abs()
+        sign = "-" if negative else ""
+        c = -c if negative else c
+        if len(args) == 1:  # 2*(x⊙y), but -x⊙y
+            body = self.parenthesize(args[0], PRECEDENCE["Mul"], strict=c == 1)
         p, q = (c.p, c.q) if c.is_Rational else (c, 1)
         head = "" if p == 1 else f"{self.parenthesize(p, PRECEDENCE['Mul'])}*"
         tail = "" if q == 1 else f"/{q}"
@@ -209,7 +216,7 @@ class FormulaStrPrinter(StrPrinter):
         num, den = _split_quotient(list(expr.args))
         text = "⊙".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in num) or "1"
         for d in den:
-            text += "/" + self.parenthesize(d, PRECEDENCE["Pow"])
+            text += "/" + self.parenthesize(d, PRECEDENCE["Pow"], strict=True)
         return text
 
     def _print_HadamardPower(self, expr: Any) -> str:
@@ -226,7 +233,7 @@ class FormulaStrPrinter(StrPrinter):
         num, den = _split_quotient(tensors)
         text = "⊙".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in num) or "1"
         for d in den:
-            text += "/" + self.parenthesize(d, PRECEDENCE["Pow"])
+            text += "/" + self.parenthesize(d, PRECEDENCE["Pow"], strict=True)
         if rest == 1:
             return text
         if rest == -1:
@@ -238,7 +245,13 @@ class FormulaStrPrinter(StrPrinter):
             return f"[{self._print(expr.args[0].cond)}]"
         if relu_argument(expr) is not None:
             return f"relu({self._print(relu_argument(expr))})"
-        return self._print_Basic(expr)
+        *pieces, (last, otherwise) = expr.args  # NumPy's where(condition, a, b), nested
+        text = self._print(last) if otherwise == sympy.true else "nan"
+        if otherwise != sympy.true:
+            pieces.append((last, otherwise))
+        for value, condition in reversed(pieces):
+            text = f"where({self._print(condition)}, {self._print(value)}, {text})"
+        return text
 
     def _print_Relational(self, expr: Any) -> str:
         ops = {"==": "==", "!=": "!="}
@@ -255,7 +268,7 @@ class FormulaLatexPrinter(LatexPrinter):
     def _print_Op(self, expr: Any) -> str:
         operands = [self._print(a) for a in expr.operands]
         if expr.info.name in ("getitem", "matmul"):
-            operands[0] = self.parenthesize(expr.operands[0], PRECEDENCE["Func"])
+            operands[0] = self.parenthesize(expr.operands[0], PRECEDENCE["Func"], strict=True)
         return op_text(expr.info, operands, latex=True)
 
     _print_MatOp = _print_Op
@@ -278,8 +291,9 @@ class FormulaLatexPrinter(LatexPrinter):
     def _print_MatMul(self, expr: Any) -> str:
         c, args = _flat_product(expr)
         body = " ".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=False) for a in args)
-        sign = "- " if c.is_negative else ""
-        c = abs(c)
+        negative = c.could_extract_minus_sign()  # a symbol's sign is unknown: no abs()
+        sign = "- " if negative else ""
+        c = -c if negative else c
         head = "" if c == 1 else self._print(c) + " "
         return f"{sign}{head}{body}"
 

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ import numpy as np
 import sympy
 
 from symgrad.errors import ShapeError
-from symgrad.formulas.build import Derivation
+from symgrad.formulas.build import Derivation, used_definitions
 from symgrad.formulas.evaluate import Evaluator, matrix_value
 from symgrad.formulas.printing import to_latex, to_pretty, to_text
 from symgrad.formulas.terms import leaf, replace
@@ -104,6 +105,31 @@ class Formulas(Mapping[str, sympy.Basic]):
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"
+
+    def select(self, *names: str) -> Formulas:
+        """Only the formulas for ``names`` (in that order), with the named intermediates
+        they use; the notes on kinks stay (they are about the function).
+
+        >>> import symgrad as sg
+        >>> from symgrad.formulas import formulas
+        >>> print(formulas(lambda a, b: sg.exp(a * b)).select("b"))
+        ∂f/∂b = a*exp(a*b)
+        """
+        unknown = [n for n in names if n not in self._derivatives]
+        if unknown:
+            raise KeyError(f"no formula for {unknown[0]!r}; formulas are for {list(self)}")
+        derivation = Derivation(
+            {n: self._derivatives[n] for n in names}, list(self.definitions), list(self.notes)
+        )
+        derivation.definitions = used_definitions(derivation)
+        chosen = Formulas(self.name, derivation, self._inputs)
+        if self._check is not None:  # keep verify's gradients in step with the formulas
+            order = [list(self).index(n) for n in names]
+            check = self._check
+            chosen._check = dataclasses.replace(
+                check, grads=[check.grads[i] for i in order], wrt=[check.wrt[i] for i in order]
+            )
+        return chosen
 
     def inlined(self, key: str) -> sympy.Basic:
         """The formula for ``key`` with every named intermediate written out (may be long).

@@ -56,7 +56,9 @@ class Primitive:
     writer ``w`` (see :class:`symgrad.compiler.codegen.kernel.KernelWriter`);
     ``kernel_locals`` lists the name stems its lines use, which argument names
     must avoid; ``fold_into_output`` says a fused loop can accumulate the node's
-    value straight into an output buffer (``+=``).
+    value straight into an output buffer (``+=``).  A ``formula_only`` primitive names a
+    composite function (``softmax``) in the graphs formulas are read from; no kernel is
+    generated for it.
     """
 
     name: ClassVar[str] = ""
@@ -64,6 +66,7 @@ class Primitive:
     differentiable: ClassVar[bool] = True
     kernel_locals: ClassVar[tuple[str, ...]] = ()
     fold_into_output: ClassVar[bool] = False  # a loop may add its value straight into an output
+    formula_only: ClassVar[bool] = False  # shown in formulas, never in a kernel
     jvp: ClassVar[VjpRule | None] = None  # forward mode: filled in per primitive later
 
     def shape_rule(self, params: Any, *inputs: Any) -> tuple[Shape, np.dtype]:

@@ -72,10 +72,24 @@ def test_rank_three_prints_with_named_functions():
     q, k = RNG.standard_normal((2, 3, 4)), RNG.standard_normal((2, 5, 4))
     f = sg.formulas(lambda q, k: sg.tanh(q @ k.transpose(1, 2)).sum(), q, k)
     text = str(f)
-    assert "@" in text and "permute(k, (0, 2, 1))" in text and "tanh(" in text
+    assert "q @ transpose(k, 1, 2)" in text and "tanh(" in text  # as written, no (...)
+    assert "(1 - tanh(q @ transpose(k, 1, 2))**2) @ k" in text  # transpose of transpose: k
+    assert "permute(" not in text
     assert f.latex() and f.pretty()
     tq, tk = torch.tensor(q, requires_grad=True), torch.tensor(k, requires_grad=True)
     torch.tanh(tq @ tk.transpose(1, 2)).sum().backward()
     values = f.evaluate(q, k)
     np.testing.assert_allclose(values["q"], tq.grad.numpy(), rtol=1e-9)
     np.testing.assert_allclose(values["k"], tk.grad.numpy(), rtol=1e-9)
+
+
+def test_a_symbolic_negative_coefficient_keeps_its_sign():
+    from symgrad.formulas.printing import to_latex, to_text
+
+    s, m = sympy.Symbol("s", real=True), sympy.MatrixSymbol("m", 3, 1)
+    coefficient = -sympy.Piecewise((0, sympy.Eq(s, 0)), (1 / s, True))
+    text = to_text(sympy.MatMul(coefficient, m))
+    assert text == "-where(s == 0, 0, 1/s)*m"
+    assert "Abs" not in text and to_latex(sympy.MatMul(coefficient, m)).startswith("- ")
+    positive = to_text(sympy.MatMul(sympy.Piecewise((1, s > 0), (2, True)), m))
+    assert positive == "where(s > 0, 1, 2)*m"
