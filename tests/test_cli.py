@@ -303,3 +303,14 @@ def test_cache_info_of_a_real_kernel_in_a_new_process(tmp_path):
     cleared = symgrad_process("cache", "clear", cache=folder)
     assert cleared.stdout.startswith("removed 1 kernel ")
     assert not list(folder.glob("k_*")) and not list((folder / "__pycache__").glob("k_*"))
+
+
+def test_wrt_prints_only_the_intermediates_its_formulas_use(capsys):
+    expression = "exp(x*y - sin(x)) + tanh(y)**3"
+    status, both, _ = run(capsys, "diff", expression)
+    assert status == 0 and "where" in both
+    status, out, _ = run(capsys, "diff", expression, "--wrt", "x")
+    lines = out.splitlines()
+    assert lines[0].startswith("∂f/∂x = ") and not any(ln.startswith("∂f/∂y") for ln in lines)
+    named = [ln.split("=")[0].strip() for ln in lines if ln.startswith("  ")]
+    assert all(name in lines[0] or any(name in ln for ln in lines[1:]) for name in named)

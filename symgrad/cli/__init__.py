@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
-import sympy
 
 import symgrad as sg
 from symgrad.cli.expression import Expression, UsageError, no_variable, parse_shapes
@@ -47,43 +45,6 @@ def _summed(fn: Callable) -> Callable:
 
     summed.__signature__ = fn.__signature__
     return summed
-
-
-def _select(text: str, name: str, variables: Sequence[str], keep: Sequence[str]) -> str:
-    """``str(formulas)`` without the formulas (and their indented continuation lines) of
-    the variables not in ``keep``."""
-    lines, dropping = [], False
-    for line in text.splitlines():
-        start = next((v for v in variables if line.startswith(f"∂{name}/∂{v} ")), None)
-        if start is not None:
-            dropping = start not in keep
-        elif not line[:1].isspace():
-            dropping = False
-        if not dropping:
-            lines.append(line)
-    return "\n".join(lines)
-
-
-def _select_latex(latex: str, variables: Sequence[str], keep: Sequence[str]) -> str:
-    r"""``formulas.latex()`` without the ``\frac{\partial f}{\partial v}`` rows of the
-    variables not in ``keep`` (rows are split at ``\\`` outside braces)."""
-    drop = {sympy.latex(sympy.Symbol(v)) for v in variables if v not in keep}
-    rows, depth, start = [], 0, 0
-    for i, char in enumerate(latex):
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if depth == 0 and latex.startswith(r" \\ ", i):
-            rows.append(latex[start:i])
-            start = i + 4
-    rows.append(latex[start:])
-    wrt = re.compile(r"\\frac\{\\partial [^{}]*\}\{\\partial (.+?)\}")
-    kept = [r for r in rows if not ((m := wrt.search(r)) and m.group(1) in drop)]
-    opening = r"\begin{aligned}"
-    if kept and rows[0].startswith(opening) and not kept[0].startswith(opening):
-        kept[0] = opening + kept[0]
-    closing = r"\end{aligned}"
-    if kept and rows[-1].endswith(closing) and not kept[-1].endswith(closing):
-        kept[-1] += closing
-    return r" \\ ".join(kept)
 
 
 def diff(args: argparse.Namespace) -> int:
@@ -123,17 +84,15 @@ def diff(args: argparse.Namespace) -> int:
         formulas = sg.formulas(fn)  # scalar arguments
     else:
         formulas = sg.formulas(fn, *(examples[n] for n in names))
-    if args.latex:
-        print(_select_latex(formulas.latex(), names, wrt))
-    else:
-        print(_select(str(formulas), formulas.name, names, wrt))
+    chosen = formulas.select(*wrt)
+    print(chosen.latex() if args.latex else chosen)
     return 0
 
 
 def cache(args: argparse.Namespace) -> int:
     """``symgrad cache info`` / ``symgrad cache clear``."""
     folder = backend.cache_dir()
-    kernels = backend._kernel_files(folder)
+    kernels = backend.kernel_files(folder)
     size = sum(p.stat().st_size for paths in kernels.values() for p in paths)
     if args.action == "clear":
         for paths in kernels.values():

@@ -125,8 +125,15 @@ def _ensure_source(path: Path, source: str) -> None:
         evict_least_recently_used(path.parent)
 
 
-def _kernel_files(folder: Path) -> dict[str, list[Path]]:
-    """Every file of each kernel in the cache folder, by kernel stem (``k_<digest>``)."""
+def kernel_files(folder: Path) -> dict[str, list[Path]]:
+    """Every file of each kernel in ``folder`` (the cache), by kernel stem (``k_<digest>``):
+    its source, its lock and Numba's index and machine code; files being written are left
+    out.  ``symgrad cache info`` counts these, ``symgrad cache clear`` deletes them.
+
+    >>> import tempfile
+    >>> kernel_files(Path(tempfile.mkdtemp()))
+    {}
+    """
     kernels: dict[str, list[Path]] = {}
     for place in (folder, folder / "__pycache__"):
         if place.is_dir():
@@ -158,7 +165,7 @@ def evict_least_recently_used(folder: Path) -> int:
     loads it), else its source's.
     """
     limit = float(os.environ.get("SYMGRAD_CACHE_MAX_MB", "500")) * 2**20
-    kernels = _kernel_files(folder)
+    kernels = kernel_files(folder)
     sizes = {stem: sum(map(_size, paths)) for stem, paths in kernels.items()}
     total = sum(sizes.values())
     if total <= limit:
