@@ -13,25 +13,22 @@ Example:
 """
 
 from symgrad.nn import functional, init, utils
-from symgrad.nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList
-from symgrad.nn.conv import Conv1d, Conv2d
-from symgrad.nn.embedding import Embedding
-from symgrad.nn.flatten import Unflatten
-from symgrad.nn.layers import (
+from symgrad.nn.activations import (
     GELU,
-    Dropout,
-    Flatten,
-    Identity,
     LeakyReLU,
-    Linear,
     LogSoftmax,
     ReLU,
-    Sequential,
     Sigmoid,
     SiLU,
     Softmax,
     Tanh,
 )
+from symgrad.nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList
+from symgrad.nn.conv import Conv1d, Conv2d
+from symgrad.nn.dropout import Dropout
+from symgrad.nn.embedding import Embedding
+from symgrad.nn.flatten import Flatten, Unflatten
+from symgrad.nn.linear import Identity, Linear
 from symgrad.nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -51,6 +48,7 @@ from symgrad.nn.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from symgrad.nn.sequential import Sequential
 from symgrad.nn.serialization import load, save
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""Small helpers shared by the ``symgrad.nn`` modules (names, devices, ``to()`` arguments)."""
+"""Small helpers shared by the ``symgrad.nn`` modules (names, devices, ``to()`` arguments,
+the containers' parameter wrapping and repr lines)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from symgrad.dtypes import canonical, is_floating
 from symgrad.frontend.tensor import Tensor
+from symgrad.nn.parameter import Parameter
 
 _NAMES = {
     "parameter": "symgrad.nn.Parameter",
@@ -66,3 +68,20 @@ def parse_to(args: tuple, kwargs: dict) -> np.dtype | None:
             f"nn.Module.to only accepts floating point dtypes, but got desired dtype={target}"
         )
     return target
+
+
+def as_parameter(value: Any) -> Any:
+    """``value`` as a Parameter when it is a plain Tensor (sharing its array, as
+    PyTorch's ParameterList and ParameterDict do); anything else unchanged."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def parameter_line(key: object, value: Any) -> str:
+    """One line of a ParameterList's or ParameterDict's repr, as PyTorch prints it."""
+    if isinstance(value, Tensor):
+        kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+        size = "x".join(str(n) for n in value.shape)
+        return f"  ({key}): {kind} containing: [{value.dtype} of size {size}]"
+    return f"  ({key}): Object of type: {type(value).__name__}"

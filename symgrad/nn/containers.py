@@ -1,6 +1,7 @@
-"""Containers with PyTorch's behaviour: ``ModuleList``, ``ModuleDict``, ``ParameterList``,
-``ParameterDict``.  What they hold is registered, so ``parameters()``, ``state_dict()``,
-``to()`` and ``train()`` see it.
+"""Containers with PyTorch's behaviour: ``ModuleList`` and ``ParameterList`` here, and
+``ModuleDict`` and ``ParameterDict`` (from :mod:`symgrad.nn.dict_containers`).  What
+they hold is registered, so ``parameters()``, ``state_dict()``, ``to()`` and
+``train()`` see it.
 
 Example:
     >>> import symgrad as sg
@@ -15,14 +16,14 @@ Example:
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import Any, Self, overload
 
 from symgrad.frontend.tensor import Tensor
-from symgrad.nn._helpers import addindent, check_name
+from symgrad.nn._helpers import addindent, as_parameter, parameter_line
+from symgrad.nn.dict_containers import ModuleDict, ParameterDict
 from symgrad.nn.module import Module
-from symgrad.nn.parameter import Parameter
 
 
 def _position(idx: Any, size: int) -> int:
@@ -41,7 +42,12 @@ def _check_iterable(values: object, container: str, method: str) -> None:
 
 
 class ModuleList(Module):
-    """Submodules in a list: indexing, slicing, ``append``, ``extend``, ``insert``, ``pop``.
+    """Submodules in a list: indexing (negative too), slicing (a new ``ModuleList``),
+    ``append``, ``extend``, ``insert``, ``pop``, ``+`` and ``+=``.
+
+    Unlike :class:`~symgrad.nn.Sequential` it has no ``forward``: the model that owns
+    it decides how to call its modules.  Anything but a Module (or ``None``) raises
+    ``TypeError``; an index out of range raises ``IndexError``.
 
     Example:
         >>> import symgrad as sg
@@ -97,26 +103,55 @@ class ModuleList(Module):
         return [key for key in super().__dir__() if not key.isdigit()]
 
     def append(self, module: Module) -> Self:
-        """Add ``module`` at the end; returns ``self``."""
+        """Add ``module`` at the end; returns ``self``.
+
+        >>> import symgrad as sg
+        >>> ModuleList().append(sg.nn.ReLU()).append(sg.nn.Tanh())
+        ModuleList(
+          (0): ReLU()
+          (1): Tanh()
+        )
+        """
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> Self:
-        """Append every module of ``modules``; returns ``self``."""
+        """Append every module of ``modules``; returns ``self``.  A non-iterable (or a
+        Tensor) raises ``TypeError``.
+
+        >>> import symgrad as sg
+        >>> len(ModuleList([sg.nn.ReLU()]).extend([sg.nn.Tanh(), sg.nn.Sigmoid()]))
+        3
+        """
         _check_iterable(modules, "ModuleList", "extend")
         for module in modules:
             self.append(module)
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        """Insert ``module`` before position ``index`` (as ``list.insert``)."""
+        """Insert ``module`` before position ``index`` (as ``list.insert``: an index past
+        either end inserts there) and renumber; returns ``None``, as in PyTorch.
+
+        >>> import symgrad as sg
+        >>> blocks = ModuleList([sg.nn.ReLU(), sg.nn.Tanh()])
+        >>> blocks.insert(-1, sg.nn.Sigmoid())
+        >>> [type(m).__name__ for m in blocks]
+        ['ReLU', 'Sigmoid', 'Tanh']
+        """
         self.add_module(str(len(self)), module)  # checks the type; the key is renumbered
         items = list(self._modules.values())
         items.insert(index, items.pop())
         self._renumber(items)
 
     def pop(self, key: int | slice) -> Module | ModuleList:
-        """Remove and return the module (or modules) at ``key``."""
+        """Remove and return the module at ``key`` (a slice gives a ``ModuleList``); the
+        rest are renumbered.
+
+        >>> import symgrad as sg
+        >>> blocks = ModuleList([sg.nn.ReLU(), sg.nn.Tanh()])
+        >>> blocks.pop(0), len(blocks), blocks[0]
+        (ReLU(), 1, Tanh())
+        """
         value = self[key]
         del self[key]
         return value
@@ -139,96 +174,12 @@ class ModuleList(Module):
         return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
-    """Submodules by name, in insertion order, with the ``dict`` methods.
-
-    Example:
-        >>> import symgrad as sg
-        >>> acts = ModuleDict({"relu": sg.nn.ReLU()})
-        >>> acts["tanh"] = sg.nn.Tanh()
-        >>> list(acts), acts.pop("relu")
-        (['relu', 'tanh'], ReLU())
-    """
-
-    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
-        super().__init__()
-        if modules is not None:
-            self.update(modules)
-
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
-
-    def __setitem__(self, key: str, module: Module) -> None:
-        self.add_module(key, module)
-
-    def __delitem__(self, key: str) -> None:
-        del self._modules[key]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._modules
-
-    def clear(self) -> None:
-        """Remove every module."""
-        self._modules.clear()
-
-    def pop(self, key: str) -> Module:
-        """Remove and return the module ``key``."""
-        value = self[key]
-        del self[key]
-        return value
-
-    def keys(self):
-        """The names."""
-        return self._modules.keys()
-
-    def items(self):
-        """``(name, module)`` pairs."""
-        return self._modules.items()
-
-    def values(self):
-        """The modules."""
-        return self._modules.values()
-
-    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
-        """Add (or replace) modules from a mapping or from ``(name, module)`` pairs."""
-        _update(self, modules, "ModuleDict")
-
-
-def _update(container: Any, items: Any, name: str) -> None:
-    if not isinstance(items, Iterable):
-        raise TypeError(
-            f"{name}.update should be called with an iterable of key/value pairs, but got "
-            f"{type(items).__name__}"
-        )
-    pairs = items.items() if isinstance(items, Mapping | ModuleDict | ParameterDict) else items
-    for j, pair in enumerate(pairs):
-        if not isinstance(pair, Iterable) or len(pair) != 2:
-            raise ValueError(f"{name} update sequence element #{j} must be a (key, value) pair")
-        container[pair[0]] = pair[1]
-
-
-def _as_parameter(value: Any) -> Any:
-    if isinstance(value, Tensor) and not isinstance(value, Parameter):
-        return Parameter(value)  # shares the array, as PyTorch's ParameterList does
-    return value
-
-
-def _parameter_line(key: object, value: Any) -> str:
-    if isinstance(value, Tensor):
-        kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
-        size = "x".join(str(n) for n in value.shape)
-        return f"  ({key}): {kind} containing: [{value.dtype} of size {size}]"
-    return f"  ({key}): Object of type: {type(value).__name__}"
-
-
 class ParameterList(Module):
-    """Parameters in a list (plain Tensors are wrapped as Parameters sharing their array).
+    """Parameters in a list: a plain Tensor is wrapped as a Parameter sharing its array;
+    other values (an int, a string) are kept but are not parameters.
+
+    It indexes like a list (a slice is a new ``ParameterList``) and has ``append``,
+    ``extend`` and ``+=``; calling it raises ``RuntimeError``, as in PyTorch.
 
     Example:
         >>> import symgrad as sg
@@ -249,7 +200,7 @@ class ParameterList(Module):
         return getattr(self, str(_position(idx, len(self))))
 
     def __setitem__(self, idx: int, value: Any) -> None:
-        setattr(self, str(_position(idx, len(self))), _as_parameter(value))
+        setattr(self, str(_position(idx, len(self))), as_parameter(value))
 
     def __len__(self) -> int:
         return self._size
@@ -264,95 +215,44 @@ class ParameterList(Module):
         return [key for key in super().__dir__() if not key.isdigit()]
 
     def append(self, value: Any) -> Self:
-        """Add ``value`` at the end; returns ``self``."""
+        """Add ``value`` at the end (a plain Tensor becomes a Parameter); returns ``self``.
+
+        >>> import symgrad as sg
+        >>> params = ParameterList().append(sg.zeros(2))
+        >>> type(params[0]).__name__, params[0].requires_grad
+        ('Parameter', True)
+        """
         self.__dict__["_size"] += 1
         self[len(self) - 1] = value
         return self
 
     def extend(self, values: Iterable[Any]) -> Self:
-        """Append every value; returns ``self``."""
+        """Append every value; returns ``self``.  A non-iterable (or a Tensor) raises
+        ``TypeError``.
+
+        >>> import symgrad as sg
+        >>> len(ParameterList().extend([sg.zeros(1), sg.zeros(2)]))
+        2
+        """
         _check_iterable(values, "ParameterList", "extend")
         for value in values:
             self.append(value)
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(_parameter_line(k, p) for k, p in enumerate(self))
+        """One line per entry, with its kind, dtype and size, as PyTorch prints it.
+
+        >>> import symgrad as sg
+        >>> print(ParameterList([sg.zeros(2, 3), sg.ones(1)]))
+        ParameterList(
+            (0): Parameter containing: [float64 of size 2x3]
+            (1): Parameter containing: [float64 of size 1]
+        )
+        """
+        return "\n".join(parameter_line(k, p) for k, p in enumerate(self))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("ParameterList should not be called.")
-
-
-class ParameterDict(Module):
-    """Parameters by name (plain Tensors are wrapped as Parameters), with ``dict`` methods.
-
-    Example:
-        >>> import symgrad as sg
-        >>> params = ParameterDict({"scale": sg.ones(2)})
-        >>> params["shift"] = sg.zeros(2)
-        >>> list(params), [n for n, _ in params.named_parameters()]
-        (['scale', 'shift'], ['scale', 'shift'])
-    """
-
-    def __init__(self, parameters: Any = None) -> None:
-        super().__init__()
-        self.__dict__["_keys"] = {}
-        if parameters is not None:
-            self.update(parameters)
-
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        check_name("parameter", key)
-        setattr(self, key, _as_parameter(value))
-        self._keys[key] = None
-
-    def __delitem__(self, key: str) -> None:
-        del self._keys[key]
-        delattr(self, key)
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._keys))
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._keys
-
-    def keys(self) -> list[str]:
-        """The names."""
-        return list(self._keys)
-
-    def values(self) -> list[Any]:
-        """The parameters."""
-        return [self[k] for k in self._keys]
-
-    def items(self) -> list[tuple[str, Any]]:
-        """``(name, parameter)`` pairs."""
-        return [(k, self[k]) for k in self._keys]
-
-    def pop(self, key: str) -> Any:
-        """Remove and return ``key``."""
-        value = self[key]
-        del self[key]
-        return value
-
-    def clear(self) -> None:
-        """Remove every entry."""
-        for key in list(self._keys):
-            del self[key]
-
-    def update(self, parameters: Any) -> None:
-        """Add (or replace) entries from a mapping or from ``(name, value)`` pairs."""
-        _update(self, parameters, "ParameterDict")
-
-    def extra_repr(self) -> str:
-        return "\n".join(_parameter_line(k, p) for k, p in self.items())
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("ParameterDict should not be called.")
 
 
 __all__ = ["ModuleDict", "ModuleList", "ParameterDict", "ParameterList"]

@@ -90,7 +90,14 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """PyTorch's rule: ``kaiming_uniform_(weight, a=sqrt(5))``, bias in ``±1/sqrt(fan_in)``."""
+        """PyTorch's rule, in place: ``kaiming_uniform_(weight, a=sqrt(5))``, bias uniform in
+        ``±1/sqrt(fan_in)``, from the generator :func:`symgrad.manual_seed` seeds.
+
+        >>> conv = Conv1d(2, 1, 3)
+        >>> conv.reset_parameters()
+        >>> bool(abs(conv.weight.numpy()).max() <= 1 / 6 ** 0.5)
+        True
+        """
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
@@ -111,6 +118,18 @@ class _ConvNd(Module):
         return sizes
 
     def forward(self, input: Tensor) -> Tensor:
+        """The convolution of ``input`` (``(N, C_in, *spatial)`` or unbatched
+        ``(C_in, *spatial)``), padded first by ``padding_mode`` when it is not
+        ``'zeros'``.  Another rank or channel count raises ``ShapeError``.  Inside
+        :func:`symgrad.compile` the spatial sizes specialise the trace (another size
+        traces again); the batch size stays symbolic.
+
+        >>> import symgrad as sg
+        >>> conv = Conv1d(1, 1, 2, bias=False)
+        >>> conv.weight.data = sg.ones(1, 1, 2)
+        >>> conv(sg.tensor([[[1.0, 2.0, 3.0]]]))
+        tensor([[[3., 5.]]], grad_fn=<recorded>)
+        """
         name, d = type(self).__name__, self.dims
         if input.ndim not in (d + 1, d + 2) or input.shape[-d - 1] != self.in_channels:
             raise ShapeError(
@@ -125,6 +144,11 @@ class _ConvNd(Module):
         return conv(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
     def extra_repr(self) -> str:
+        """The settings that differ from the defaults, as PyTorch shows them in the repr.
+
+        >>> Conv1d(1, 1, 2, bias=False).extra_repr()
+        '1, 1, kernel_size=(2,), stride=(1,), bias=False'
+        """
         d = self.dims
         text = (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -144,7 +168,12 @@ class _ConvNd(Module):
 
 
 class Conv1d(_ConvNd):
-    """1-D convolution over ``(N, C_in, L)`` (or unbatched ``(C_in, L)``).
+    """1-D convolution over ``(N, C_in, L)`` (or unbatched ``(C_in, L)``), giving
+    ``(N, C_out, L_out)``; ``weight`` is ``(C_out, C_in // groups, kernel_size)``.
+
+    ``padding`` may be ints, ``'valid'`` or ``'same'`` (not with ``stride > 1``:
+    ``ValueError``); ``padding_mode`` is ``'zeros'``, ``'reflect'``, ``'replicate'``
+    or ``'circular'``.  Channels not divisible by ``groups`` raise ``ValueError``.
 
     Example:
         >>> import symgrad as sg
@@ -157,7 +186,11 @@ class Conv1d(_ConvNd):
 
 
 class Conv2d(_ConvNd):
-    """2-D convolution over ``(N, C_in, H, W)`` (or unbatched ``(C_in, H, W)``).
+    """2-D convolution over ``(N, C_in, H, W)`` (or unbatched ``(C_in, H, W)``), giving
+    ``(N, C_out, H_out, W_out)``; ``weight`` is ``(C_out, C_in // groups, kH, kW)``.
+
+    The arguments and their limits are :class:`Conv1d`'s, with an int or a pair for
+    each size.
 
     Example:
         >>> import symgrad as sg

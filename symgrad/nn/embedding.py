@@ -36,8 +36,13 @@ def _padding_index(padding_idx: int | None, count: int) -> int | None:
 
 class Embedding(Module):
     """Rows of ``weight`` (``(num_embeddings, embedding_dim)``, drawn from ``N(0, 1)`` as in
-    PyTorch) picked by an integer tensor of any shape.  The ``padding_idx`` row starts
-    at zero and gets no gradient.  An index out of range is an ``IndexError``.
+    PyTorch) picked by an integer tensor of any shape; the output adds a last dim of size
+    ``embedding_dim``.
+
+    The ``padding_idx`` row (negative counts from the end) starts at zero and gets no
+    gradient.  An index out of range is an ``IndexError``, a float index tensor a
+    ``TypeError``.  ``max_norm``, ``scale_grad_by_freq`` and ``sparse`` are not
+    supported and raise ``UnsupportedOpError``; ``device`` may only be the CPU.
 
     Example:
         >>> import symgrad as sg
@@ -88,15 +93,34 @@ class Embedding(Module):
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self) -> None:
-        """Draw fresh weights from ``N(0, 1)``; the padding row becomes zero."""
+        """Draw fresh weights in place from ``N(0, 1)`` (the generator
+        :func:`symgrad.manual_seed` seeds); the padding row becomes zero.
+
+        >>> emb = Embedding(3, 2, padding_idx=0)
+        >>> emb.reset_parameters()
+        >>> emb.weight.numpy()[0].tolist()
+        [0.0, 0.0]
+        """
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight.numpy()[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
+        """``F.embedding(input, weight, padding_idx)``: for integer ``input`` of shape
+        ``S``, a tensor of shape ``(*S, embedding_dim)``.
+
+        >>> import symgrad as sg
+        >>> Embedding(10, 3)(sg.tensor([[1, 2], [3, 4]])).shape
+        (2, 2, 3)
+        """
         return F.embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
+        """The sizes (and ``padding_idx`` when set), as shown inside the repr.
+
+        >>> Embedding(10, 3, padding_idx=-1).extra_repr()
+        '10, 3, padding_idx=9'
+        """
         text = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"
@@ -113,7 +137,15 @@ class Embedding(Module):
         scale_grad_by_freq: bool = False,
         sparse: bool = False,
     ) -> Embedding:
-        """An Embedding whose weight is ``embeddings`` (2-D), frozen unless ``freeze=False``."""
+        """An Embedding whose weight is ``embeddings`` (2-D, shared, not copied), frozen
+        (``requires_grad=False``) unless ``freeze=False``.  A tensor of another rank raises
+        ``ShapeError``.
+
+        >>> import symgrad as sg
+        >>> emb = Embedding.from_pretrained(sg.zeros(4, 2), freeze=False)
+        >>> emb, emb.weight.requires_grad
+        (Embedding(4, 2), True)
+        """
         if embeddings.ndim != 2:
             raise ShapeError(
                 f"Embedding.from_pretrained: embeddings must be 2-D, got "

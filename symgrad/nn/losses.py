@@ -58,7 +58,11 @@ class _WeightedLoss(_Loss):
 
 
 class MSELoss(_Loss):
-    """Mean squared error, ``reduction`` ``'mean'`` (default), ``'sum'`` or ``'none'``.
+    """Mean squared error ``(input - target) ** 2``, reduced by ``reduction``: ``'mean'``
+    (default), ``'sum'`` or ``'none'`` (another value raises ``ValueError`` when called).
+
+    ``input`` and ``target`` must have the same shape (``ShapeError`` otherwise;
+    PyTorch broadcasts with a warning).
 
     >>> import symgrad as sg
     >>> MSELoss(reduction="sum")(sg.tensor([0.0, 0.0]), sg.tensor([1.0, 2.0]))
@@ -66,11 +70,18 @@ class MSELoss(_Loss):
     """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """``F.mse_loss(input, target, reduction=self.reduction)``.
+
+        >>> import symgrad as sg
+        >>> MSELoss(reduction="none")(sg.tensor([1.0, 2.0]), sg.tensor([0.0, 0.0]))
+        tensor([1., 4.])
+        """
         return functional.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
-    """Mean absolute error.
+    """Mean absolute error ``|input - target|``, reduced by ``reduction`` as in
+    :class:`MSELoss` (same-shape inputs only).
 
     >>> import symgrad as sg
     >>> L1Loss()(sg.tensor([0.0, 0.0]), sg.tensor([1.0, -3.0]))
@@ -78,11 +89,22 @@ class L1Loss(_Loss):
     """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """``F.l1_loss(input, target, reduction=self.reduction)``.
+
+        >>> import symgrad as sg
+        >>> L1Loss(reduction="sum")(sg.tensor([1.0, -2.0]), sg.tensor([0.0, 0.0]))
+        tensor(3.)
+        """
         return functional.l1_loss(input, target, reduction=self.reduction)
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of class labels; the input holds log-probabilities.
+    """Negative log-likelihood of class labels: the input holds log-probabilities
+    ``(N, C)`` (or ``(C,)``), the target class indices ``(N,)``.
+
+    ``weight`` (one per class, a buffer) weighs each sample's term, and the ``'mean'``
+    divides by the sum of the weights used; targets equal to ``ignore_index`` count for
+    nothing.
 
     >>> import symgrad as sg
     >>> NLLLoss()(sg.tensor([[-1.0, -2.0], [-3.0, -4.0]]), sg.tensor([0, 1]))
@@ -101,13 +123,21 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """``F.nll_loss`` with the layer's ``weight``, ``ignore_index`` and ``reduction``.
+
+        >>> import symgrad as sg
+        >>> NLLLoss(ignore_index=1)(sg.tensor([[-1.0, -2.0], [-3.0, -4.0]]), sg.tensor([0, 1]))
+        tensor(1.)
+        """
         return functional.nll_loss(
             input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
         )
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """Cross entropy of logits against class labels or class probabilities.
+    """Cross entropy of logits ``(N, C)`` (or ``(C,)``) against class labels ``(N,)`` or
+    class probabilities ``(N, C)``: ``log_softmax`` then :class:`NLLLoss`'s rules, with
+    ``label_smoothing`` as in PyTorch.
 
     >>> import symgrad as sg
     >>> CrossEntropyLoss()(sg.tensor([[0.0, 0.0]]), sg.tensor([1]))
@@ -128,6 +158,13 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """``F.cross_entropy`` with the layer's settings; a float target holds
+        probabilities.
+
+        >>> import symgrad as sg
+        >>> CrossEntropyLoss()(sg.tensor([[0.0, 0.0]]), sg.tensor([[0.0, 1.0]]))
+        tensor(0.69314718)
+        """
         return functional.cross_entropy(
             input,
             target,
@@ -139,7 +176,8 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross entropy of probabilities (each log clamped at -100).
+    """Binary cross entropy of probabilities in ``[0, 1]`` against targets of the same
+    shape (each log clamped at -100, as in PyTorch); ``weight`` multiplies each term.
 
     >>> import symgrad as sg
     >>> BCELoss()(sg.tensor([0.5]), sg.tensor([1.0]))
@@ -147,11 +185,19 @@ class BCELoss(_WeightedLoss):
     """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """``F.binary_cross_entropy`` with the layer's ``weight`` and ``reduction``.
+
+        >>> import symgrad as sg
+        >>> BCELoss(reduction="sum")(sg.tensor([0.5, 0.5]), sg.tensor([1.0, 0.0]))
+        tensor(1.38629436)
+        """
         return functional.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross entropy of logits, computed stably; ``pos_weight`` weighs positives.
+    """Binary cross entropy of logits, computed stably (no sigmoid then log);
+    ``weight`` multiplies each term and ``pos_weight`` (per class, broadcast over the
+    last dim) the positive ones.  Both are buffers.
 
     >>> import symgrad as sg
     >>> BCEWithLogitsLoss()(sg.tensor([0.0]), sg.tensor([1.0]))
@@ -171,6 +217,12 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", _as_buffer(pos_weight))
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """``F.binary_cross_entropy_with_logits`` with the layer's settings.
+
+        >>> import symgrad as sg
+        >>> BCEWithLogitsLoss(pos_weight=sg.tensor([2.0]))(sg.tensor([0.0]), sg.tensor([1.0]))
+        tensor(1.38629436)
+        """
         return functional.binary_cross_entropy_with_logits(
             input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
         )

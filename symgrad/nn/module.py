@@ -22,34 +22,26 @@ Example:
 
 from __future__ import annotations
 
-from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Self
+from typing import Any
 
-import numpy as np
-
-from symgrad.dtypes import is_floating
 from symgrad.frontend.tensor import Tensor
 from symgrad.ir.scopes import STATE as SCOPES
-from symgrad.nn._helpers import addindent, check_name, check_type, parse_to
-from symgrad.nn.parameter import Parameter, set_array
-from symgrad.recording import no_grad
+from symgrad.nn._helpers import addindent, check_name, check_type
+from symgrad.nn._module_state import IncompatibleKeys
+from symgrad.nn._module_tree import ModuleTree
+from symgrad.nn.parameter import Parameter
 
 
-class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict(strict=False)`` could not match: two lists of keys."""
+class Module(ModuleTree):
+    """Base class for all layers and models: subclass it, call ``super().__init__()``
+    first, assign Parameters and sub-Modules in ``__init__`` and compute the output in
+    ``forward``; call the module (``model(x)``), not ``forward``.
 
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-
-class Module:
-    """Base class for all layers and models: subclass it, assign Parameters and
-    sub-Modules in ``__init__`` and compute the output in ``forward``.
+    Unlike PyTorch there are no hooks, no devices but the CPU (``to('cuda')`` raises
+    ``ValueError``) and ``to()`` converts floating-point dtypes only.  Inside
+    :func:`symgrad.compile` the module's Python attributes (``training``, layer
+    settings) are read while tracing and are constants of the trace, while its
+    Parameters and buffers are kernel inputs read on every call.
 
     Example:
         >>> import symgrad as sg
@@ -74,7 +66,16 @@ class Module:
         setattr_(self, "_modules", {})
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        """The computation; every subclass defines it."""
+        """The computation; every subclass defines it (the base one raises
+        ``NotImplementedError``).  ``module(*args)`` calls it.
+
+        >>> import symgrad as sg
+        >>> class Double(sg.nn.Module):
+        ...     def forward(self, x):
+        ...         return 2 * x
+        >>> Double()(sg.tensor([1.0]))
+        tensor([2.])
+        """
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function'
         )
@@ -100,11 +101,30 @@ class Module:
         self.__dict__[store][name] = value
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Register ``param`` (a Parameter or ``None``) under ``name``."""
+        """Register ``param`` (a Parameter, or ``None`` for an empty slot) under ``name``,
+        as ``self.name = param`` does.  A name with a ``.``, an empty name or an existing
+        other attribute raises ``KeyError``; another type ``TypeError``.
+
+        >>> import symgrad as sg
+        >>> m = Module()
+        >>> m.register_parameter("w", Parameter(sg.ones(2)))
+        >>> m.register_parameter("b", None)
+        >>> [name for name, _ in m.named_parameters()], m.b
+        (['w'], None)
+        """
         self._register("_parameters", "parameter", name, param, Parameter)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
-        """Register a non-trainable tensor (saved in ``state_dict`` when ``persistent``)."""
+        """Register a non-trainable tensor (or ``None``) as buffer ``name``: it follows
+        ``to(dtype)`` and is saved in ``state_dict`` when ``persistent``.
+
+        >>> import symgrad as sg
+        >>> m = Module()
+        >>> m.register_buffer("mean", sg.zeros(2))
+        >>> m.register_buffer("cache", sg.zeros(2), persistent=False)
+        >>> [n for n, _ in m.named_buffers()], list(m.state_dict())
+        (['mean', 'cache'], ['mean'])
+        """
         self._register("_buffers", "buffer", name, tensor, Tensor)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -112,7 +132,16 @@ class Module:
             self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        """Register ``module`` (a Module or ``None``) as a child under ``name``."""
+        """Register ``module`` (a Module or ``None``) as a child under ``name``, as
+        ``self.name = module`` does; ``register_module`` is the same method.
+
+        >>> m = Module()
+        >>> m.add_module("inner", Module())
+        >>> m
+        Module(
+          (inner): Module()
+        )
+        """
         self._register("_modules", "module", name, module, Module)
 
     register_module = add_module
@@ -156,217 +185,15 @@ class Module:
         keys = [*super().__dir__(), *self._parameters, *self._buffers, *self._modules]
         return sorted(set(keys))
 
-    # --- walking the tree ---------------------------------------------------------------
-    def named_modules(
-        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
-    ) -> Iterator[tuple[str, Module]]:
-        """``(dotted name, module)`` for this module (name ``''``) and all below, once each."""
-        if memo is None:
-            memo = set()
-        if remove_duplicate:
-            if self in memo:
-                return
-            memo.add(self)
-        yield prefix, self
-        for name, module in self._modules.items():
-            if module is not None:
-                sub = f"{prefix}.{name}" if prefix else name
-                yield from module.named_modules(memo, sub, remove_duplicate)
-
-    def modules(self) -> Iterator[Module]:
-        """This module and every module below it."""
-        for _, module in self.named_modules():
-            yield module
-
-    def named_children(self) -> Iterator[tuple[str, Module]]:
-        """``(name, module)`` for the direct children, once each."""
-        seen: set[int] = set()
-        for name, module in self._modules.items():
-            if module is not None and id(module) not in seen:
-                seen.add(id(module))
-                yield name, module
-
-    def children(self) -> Iterator[Module]:
-        """The direct children."""
-        for _, module in self.named_children():
-            yield module
-
-    def _named_members(
-        self, store: str, prefix: str, recurse: bool, remove_duplicate: bool
-    ) -> Iterator[tuple[str, Tensor]]:
-        seen: set[int] = set()
-        walk = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
-        for module_prefix, module in walk:
-            for name, value in getattr(module, store).items():
-                if value is None or (remove_duplicate and id(value) in seen):
-                    continue
-                seen.add(id(value))
-                yield (f"{module_prefix}.{name}" if module_prefix else name), value
-
-    def named_parameters(
-        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
-    ) -> Iterator[tuple[str, Parameter]]:
-        """``(dotted name, parameter)`` pairs, e.g. ``('0.weight', ...)``; shared ones once."""
-        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
-
-    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        """Every parameter (of this module and, with ``recurse``, all below), once each."""
-        for _, param in self.named_parameters(recurse=recurse):
-            yield param
-
-    def named_buffers(
-        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
-    ) -> Iterator[tuple[str, Tensor]]:
-        """``(dotted name, buffer)`` pairs."""
-        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
-
-    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
-        """Every registered buffer."""
-        for _, buffer in self.named_buffers(recurse=recurse):
-            yield buffer
-
-    def get_submodule(self, target: str) -> Module:
-        """The module at dotted path ``target`` (``''`` is this module)."""
-        module = self
-        for item in target.split(".") if target else []:
-            child = module._modules.get(item)
-            if not isinstance(child, Module):
-                raise AttributeError(f"{type(module).__name__} has no submodule `{item}`")
-            module = child
-        return module
-
-    def apply(self, fn: Callable[[Module], object]) -> Self:
-        """Call ``fn`` on every child (recursively), then on this module; returns ``self``."""
-        for module in self.children():
-            module.apply(fn)
-        fn(self)
-        return self
-
-    # --- modes and gradients ------------------------------------------------------------
-    def train(self, mode: bool = True) -> Self:
-        """Set training mode (``Dropout`` active) here and in every module below."""
-        if not isinstance(mode, bool):
-            raise ValueError("training mode is expected to be boolean")
-        self.training = mode
-        for module in self.children():
-            module.train(mode)
-        return self
-
-    def eval(self) -> Self:
-        """Set evaluation mode: ``train(False)``."""
-        return self.train(False)
-
-    def requires_grad_(self, requires_grad: bool = True) -> Self:
-        """Turn gradient recording on or off for every parameter."""
-        for param in self.parameters():
-            param.requires_grad_(requires_grad)
-        return self
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        """Drop every parameter's ``.grad`` (or, with ``set_to_none=False``, zero it in place)."""
-        for param in self.parameters():
-            if set_to_none:
-                param.grad = None
-            elif param.grad is not None:
-                with no_grad():
-                    param.grad.zero_()
-
-    # --- dtype conversion ---------------------------------------------------------------
-    def _convert(self, dtype: np.dtype) -> Self:
-        for module in self.modules():
-            for tensor in [*module._parameters.values(), *module._buffers.values()]:
-                if tensor is None or not is_floating(tensor.dtype) or tensor.dtype == dtype:
-                    continue
-                set_array(tensor, tensor.numpy().astype(dtype))
-                grad = tensor.grad
-                if grad is not None and grad.dtype != dtype:
-                    set_array(grad, grad.numpy().astype(dtype))
-        return self
-
-    def to(self, *args: Any, **kwargs: Any) -> Self:
-        """Convert floating-point parameters and buffers to ``dtype`` in place; returns ``self``.
-
-        Like PyTorch, the Parameter objects stay the same (their arrays are replaced by
-        converted copies, and so are their ``.grad`` arrays).  Accepts ``to(dtype)``,
-        ``to(dtype=...)``, ``to(tensor)`` and the no-op ``to('cpu')``.
-        """
-        dtype = parse_to(args, dict(kwargs))
-        return self if dtype is None else self._convert(dtype)
-
-    def float(self) -> Self:
-        """Convert floating-point parameters and buffers to float32 in place."""
-        return self._convert(np.dtype(np.float32))
-
-    def double(self) -> Self:
-        """Convert floating-point parameters and buffers to float64 in place."""
-        return self._convert(np.dtype(np.float64))
-
-    def cpu(self) -> Self:
-        """A no-op (symgrad runs on the CPU); returns ``self``."""
-        return self
-
-    # --- state ------------------------------------------------------------------------
-    def _state_items(self) -> Iterator[tuple[str, Tensor]]:
-        for prefix, module in self.named_modules(remove_duplicate=False):
-            lead = prefix + "." if prefix else ""
-            for name, param in module._parameters.items():
-                if param is not None:
-                    yield lead + name, param
-            for name, buffer in module._buffers.items():
-                if buffer is not None and name not in module._non_persistent_buffers_set:
-                    yield lead + name, buffer
-
-    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Any]:
-        """Parameters and persistent buffers by dotted name, as NumPy array copies
-        (the Tensors themselves with ``keep_vars=True``); tied parameters appear under
-        every name, as in PyTorch.
-        """
-        out: OrderedDict[str, Any] = OrderedDict()
-        for name, tensor in self._state_items():
-            out[prefix + name] = tensor if keep_vars else tensor.numpy().copy()
-        return out
-
-    def load_state_dict(
-        self, state_dict: Mapping[str, Any], strict: bool = True
-    ) -> IncompatibleKeys:
-        """Copy values (NumPy arrays or Tensors) into the existing arrays, converting dtype.
-
-        With ``strict=True`` missing and unexpected keys are errors; a shape mismatch
-        always is.  Nothing is changed when an error is raised.  Returns the
-        ``(missing_keys, unexpected_keys)`` that ``strict=False`` let through.
-        """
-        own = OrderedDict(self._state_items())
-        missing = [key for key in own if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in own]
-        errors, pairs = [], []
-        if strict and missing:
-            errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing))
-        if strict and unexpected:
-            names = ", ".join(f'"{k}"' for k in unexpected)
-            errors.append(f"Unexpected key(s) in state_dict: {names}")
-        for key, tensor in own.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            array = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
-            if array.shape != tensor.shape:
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape {array.shape} from "
-                    f"checkpoint, the shape in current model is {tensor.shape}."
-                )
-            pairs.append((tensor, array))
-        if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                + "\n\t".join(errors)
-            )
-        for tensor, array in pairs:
-            np.copyto(tensor.numpy(), array, casting="unsafe")
-        return IncompatibleKeys(missing, unexpected)
-
     # --- printing -----------------------------------------------------------------------
     def extra_repr(self) -> str:
-        """The text inside this module's parentheses in ``repr``; layers override it."""
+        """The text inside this module's parentheses in ``repr``; layers override it
+        (the base one returns ``''``).
+
+        >>> import symgrad as sg
+        >>> sg.nn.Linear(2, 1).extra_repr()
+        'in_features=2, out_features=1, bias=True'
+        """
         return ""
 
     def _get_name(self) -> str:

@@ -39,13 +39,19 @@ def _dtype(dtype: Any) -> np.dtype:
 
 
 class LayerNorm(Module):
-    """Normalize over the trailing ``normalized_shape`` dims, then ``* weight + bias``
-    (ones and zeros at first) when ``elementwise_affine``.
+    """Normalize over the trailing ``normalized_shape`` dims (mean 0, biased variance
+    1, ``eps`` added to the variance), then ``* weight + bias`` (ones and zeros at
+    first) when ``elementwise_affine`` (no bias with ``bias=False``).
+
+    An input whose trailing dims are not ``normalized_shape`` raises ``ShapeError``;
+    ``device`` may only be the CPU.
 
     Example:
         >>> import symgrad as sg
         >>> LayerNorm((2, 3), elementwise_affine=False)
         LayerNorm((2, 3), eps=1e-05, elementwise_affine=False, bias=False)
+        >>> LayerNorm(2, eps=0.0)(sg.tensor([[1.0, 3.0]]))
+        tensor([[-1.,  1.]], grad_fn=<recorded>)
     """
 
     def __init__(
@@ -76,13 +82,26 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def reset_parameters(self) -> None:
-        """Weight back to ones, bias to zeros."""
+        """Weight back to ones, bias to zeros, in place.
+
+        >>> ln = LayerNorm(2)
+        >>> ln.weight.data = ln.weight.data * 3
+        >>> ln.reset_parameters()
+        >>> ln.weight.tolist()
+        [1.0, 1.0]
+        """
         if self.weight is not None:
             init.ones_(self.weight)
         if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
+        """``F.layer_norm`` over the trailing dims; same shape as ``input``.
+
+        >>> import symgrad as sg
+        >>> LayerNorm(4)(sg.randn(2, 3, 4)).shape
+        (2, 3, 4)
+        """
         k = len(self.normalized_shape)
         if input.ndim < k or tuple(input.shape[input.ndim - k :]) != self.normalized_shape:
             raise ShapeError(
@@ -92,6 +111,11 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
+        """The settings, as shown inside the repr.
+
+        >>> LayerNorm(4).extra_repr()
+        '(4,), eps=1e-05, elementwise_affine=True, bias=True'
+        """
         return (
             f"{self.normalized_shape}, eps={self.eps}, "
             f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
@@ -142,14 +166,29 @@ class _BatchNorm(Module):
                 self.register_buffer(name, None)
 
     def reset_running_stats(self) -> None:
-        """Running mean 0, running variance 1, no batches counted."""
+        """Running mean 0, running variance 1, no batches counted (in place; nothing
+        without ``track_running_stats``).
+
+        >>> import symgrad as sg
+        >>> bn = BatchNorm1d(2)
+        >>> _ = bn(sg.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        >>> bn.reset_running_stats()
+        >>> bn.running_mean, bn.num_batches_tracked
+        (tensor([0., 0.]), tensor(0))
+        """
         if self.track_running_stats:
             for name, value in (("running_mean", 0), ("running_var", 1)):
                 init.constant_(getattr(self, name), value)
             init.zeros_(self.num_batches_tracked)
 
     def reset_parameters(self) -> None:
-        """Reset the running statistics, the weight to ones and the bias to zeros."""
+        """Reset the running statistics, the weight to ones and the bias to zeros.
+
+        >>> bn = BatchNorm1d(2)
+        >>> bn.reset_parameters()
+        >>> bn.weight.tolist(), bn.bias.tolist()
+        ([1.0, 1.0], [0.0, 0.0])
+        """
         self.reset_running_stats()
         if self.weight is not None:
             init.ones_(self.weight)
@@ -170,6 +209,16 @@ class _BatchNorm(Module):
             )
 
     def forward(self, input: Tensor) -> Tensor:
+        """Normalize each channel (dim 1): with batch statistics in training mode (and
+        update the running ones: ``momentum``, or a cumulative average with
+        ``momentum=None``, unbiased batch variance), with the running ones in eval mode.
+        A wrong rank or channel count raises ``ShapeError``.
+
+        >>> import symgrad as sg
+        >>> bn = BatchNorm1d(1, momentum=None)
+        >>> bn(sg.tensor([[1.0], [3.0]])).shape, bn.running_mean, bn.running_var
+        ((2, 1), tensor([2.]), tensor([2.]))
+        """
         self._check_input(input)
         factor: float | Tensor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
@@ -190,6 +239,11 @@ class _BatchNorm(Module):
         )
 
     def extra_repr(self) -> str:
+        """The settings, as shown inside the repr.
+
+        >>> BatchNorm2d(8, affine=False).extra_repr()
+        '8, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=True'
+        """
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
             f"affine={self.affine}, bias={self.bias is not None}, "

@@ -24,7 +24,14 @@ from symgrad.frontend.tensor import Tensor, wrap
 def set_array(tensor: Tensor, array: np.ndarray) -> None:
     """Make ``tensor`` (a leaf) hold ``array`` from now on, keeping the Tensor object.
 
-    The cached graph value is dropped, so later ops see the new shape and dtype.
+    The cached graph value is dropped, so later ops see the new shape and dtype, and
+    graphs recorded with the old array can no longer read it.
+
+    >>> import numpy as np
+    >>> p = Parameter(np.zeros(2))
+    >>> set_array(p, np.ones(3, np.float32))
+    >>> p.shape, p.dtype
+    ((3,), dtype('float32'))
     """
     tensor._value = array
     tensor._shape = array.shape
@@ -60,7 +67,15 @@ class Parameter(Tensor):
 
     @property
     def data(self) -> Tensor:
-        """The values as a plain Tensor sharing the array (outside the recorded graph)."""
+        """The values as a plain Tensor sharing the array (outside the recorded graph);
+        assigning to it replaces the array (any shape or dtype), as PyTorch's ``.data``.
+
+        >>> import symgrad as sg
+        >>> p = Parameter(sg.zeros(2))
+        >>> p.data = sg.tensor([1.0, 2.0, 3.0])
+        >>> p.data, p.shape
+        (tensor([1., 2., 3.]), (3,))
+        """
         return wrap(self.numpy())
 
     @data.setter

@@ -38,6 +38,11 @@ class _MaxPoolNd(Module):
         self.ceil_mode = ceil_mode
 
     def extra_repr(self) -> str:
+        """The settings, as shown inside the repr.
+
+        >>> MaxPool1d(2).extra_repr()
+        'kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False'
+        """
         return (
             f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
             f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
@@ -47,12 +52,21 @@ class _MaxPoolNd(Module):
 class MaxPool1d(_MaxPoolNd):
     """The largest value of each window of ``(N, C, L)``; ``stride`` defaults to the kernel.
 
+    ``return_indices=True`` is accepted by the constructor but not supported: calling
+    the layer then raises ``UnsupportedOpError``.
+
     >>> import symgrad as sg
     >>> MaxPool1d(2)(sg.tensor([[[1.0, 3.0, 2.0, 0.0]]]))
     tensor([[[3., 2.]]])
     """
 
     def forward(self, input: Tensor) -> Tensor:
+        """``F.max_pool1d`` with the layer's settings.
+
+        >>> import symgrad as sg
+        >>> MaxPool1d(2, stride=1)(sg.tensor([[[1.0, 3.0, 2.0, 0.0]]]))
+        tensor([[[3., 3., 2.]]])
+        """
         return F.max_pool1d(
             input,
             self.kernel_size,
@@ -67,12 +81,23 @@ class MaxPool1d(_MaxPoolNd):
 class MaxPool2d(_MaxPoolNd):
     """The largest value of each window of ``(N, C, H, W)``; padding counts as ``-inf``.
 
+    ``kernel_size``, ``stride``, ``padding`` and ``dilation`` are ints or pairs.
+    ``return_indices=True`` is not supported: calling the layer raises
+    ``UnsupportedOpError``.
+
     >>> import symgrad as sg
     >>> MaxPool2d(3, stride=2, padding=1)(sg.randn(1, 2, 7, 7)).shape
     (1, 2, 4, 4)
     """
 
     def forward(self, input: Tensor) -> Tensor:
+        """``F.max_pool2d`` with the layer's settings.
+
+        >>> import symgrad as sg
+        >>> MaxPool2d(2)(sg.arange(16.0).reshape(1, 1, 4, 4))
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+        """
         return F.max_pool2d(
             input,
             self.kernel_size,
@@ -101,6 +126,11 @@ class _AvgPoolNd(Module):
         self.count_include_pad = count_include_pad
 
     def extra_repr(self) -> str:
+        """The window settings, as shown inside the repr.
+
+        >>> AvgPool1d(3, stride=1).extra_repr()
+        'kernel_size=3, stride=1, padding=0'
+        """
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
@@ -113,6 +143,12 @@ class AvgPool1d(_AvgPoolNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:
+        """``F.avg_pool1d`` with the layer's settings.
+
+        >>> import symgrad as sg
+        >>> AvgPool1d(2, padding=1)(sg.tensor([[[2.0, 4.0]]]))
+        tensor([[[1., 2.]]])
+        """
         return F.avg_pool1d(
             input,
             self.kernel_size,
@@ -144,6 +180,13 @@ class AvgPool2d(_AvgPoolNd):
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
+        """``F.avg_pool2d`` with the layer's settings.
+
+        >>> import symgrad as sg
+        >>> AvgPool2d(2)(sg.arange(16.0).reshape(1, 1, 4, 4))
+        tensor([[[[ 2.5,  4.5],
+                  [10.5, 12.5]]]])
+        """
         return F.avg_pool2d(
             input,
             self.kernel_size,
@@ -161,6 +204,11 @@ class _AdaptiveAvgPoolNd(Module):
         self.output_size = output_size
 
     def extra_repr(self) -> str:
+        """The ``output_size``, as shown inside the repr.
+
+        >>> AdaptiveAvgPool2d((2, 3))
+        AdaptiveAvgPool2d(output_size=(2, 3))
+        """
         return f"output_size={self.output_size}"
 
 
@@ -173,6 +221,12 @@ class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:
+        """``F.adaptive_avg_pool1d(input, output_size)``.
+
+        >>> import symgrad as sg
+        >>> AdaptiveAvgPool1d(1)(sg.tensor([[[1.0, 2.0, 6.0]]]))
+        tensor([[[3.]]])
+        """
         return F.adaptive_avg_pool1d(input, self.output_size)
 
 
@@ -186,6 +240,12 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:
+        """``F.adaptive_avg_pool2d(input, output_size)``.
+
+        >>> import symgrad as sg
+        >>> AdaptiveAvgPool2d(1)(sg.arange(4.0).reshape(1, 1, 2, 2))
+        tensor([[[[1.5]]]])
+        """
         return F.adaptive_avg_pool2d(input, self.output_size)
 
 

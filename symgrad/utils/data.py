@@ -25,16 +25,16 @@ from __future__ import annotations
 import bisect
 import math
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import accumulate
 from typing import Any
 
 import numpy as np
 
-from symgrad.frontend import shape_ops
 from symgrad.frontend.creation import tensor
 from symgrad.frontend.random import Generator, randperm
 from symgrad.frontend.tensor import Tensor
+from symgrad.utils.collate import default_collate, default_convert
 from symgrad.utils.sampler import (
     BatchSampler,
     RandomSampler,
@@ -59,13 +59,22 @@ __all__ = [
     "random_split",
 ]
 
-_COLLATE_ERROR = (
-    "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
-)
-
 
 class Dataset:
-    """A map-style dataset: subclasses define ``__getitem__`` (and usually ``__len__``)."""
+    """A map-style dataset, as ``torch.utils.data.Dataset``: subclasses define
+    ``__getitem__`` (and usually ``__len__``, which samplers need); ``a + b`` is a
+    :class:`ConcatDataset`.  Any object with ``__getitem__`` and ``__len__`` (a list)
+    works as a dataset too.
+
+    >>> class Squares(Dataset):
+    ...     def __getitem__(self, i):
+    ...         return i * i
+    ...     def __len__(self):
+    ...         return 4
+    >>> data = Squares() + Squares()
+    >>> len(data), data[5]
+    (8, 1)
+    """
 
     def __getitem__(self, index: Any) -> Any:
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
@@ -75,7 +84,18 @@ class Dataset:
 
 
 class IterableDataset(Dataset):
-    """A dataset read as a stream: subclasses define ``__iter__``."""
+    """A dataset read as a stream, as ``torch.utils.data.IterableDataset``: subclasses
+    define ``__iter__``.  A ``DataLoader`` batches it in order; ``shuffle``, ``sampler``
+    and ``batch_sampler`` raise ``ValueError`` with it, and ``ConcatDataset`` refuses
+    it (``TypeError``).  As there are no worker processes, each sample is read once.
+
+    >>> from symgrad.utils.data import DataLoader
+    >>> class Count(IterableDataset):
+    ...     def __iter__(self):
+    ...         return iter(range(5))
+    >>> [batch.tolist() for batch in DataLoader(Count(), batch_size=2)]
+    [[0, 1], [2, 3], [4]]
+    """
 
     def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
@@ -200,69 +220,6 @@ def random_split(
     ]
 
 
-# --- collation --------------------------------------------------------------------------
-
-
-def default_collate(batch: Sequence[Any]) -> Any:
-    """One batch from a list of samples: tensors and arrays stacked, numbers made tensors,
-    tuples (as lists), lists, named tuples and dicts collated field by field.
-
-    >>> import symgrad as sg
-    >>> default_collate([(sg.tensor([1., 2.]), 0), (sg.tensor([3., 4.]), 1)])
-    [tensor([[1., 2.],
-            [3., 4.]]), tensor([0, 1])]
-    """
-    elem = batch[0]
-    if isinstance(elem, Tensor):
-        return shape_ops.stack(list(batch))
-    if isinstance(elem, np.ndarray | np.generic) and not isinstance(elem, np.str_ | np.bytes_):
-        if elem.dtype.kind in "OSUV":
-            raise TypeError(_COLLATE_ERROR.format(elem.dtype))
-        if isinstance(elem, np.generic):
-            return tensor(np.array(batch))
-        return shape_ops.stack([tensor(b) for b in batch])
-    if isinstance(elem, float):
-        return tensor(batch, dtype=np.float64)
-    if isinstance(elem, int):
-        return tensor(batch)
-    if isinstance(elem, str | bytes):
-        return batch
-    if isinstance(elem, Mapping):
-        fields = {key: default_collate([d[key] for d in batch]) for key in elem}
-        return fields if type(elem) is dict else _rebuild(type(elem), fields)
-    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a named tuple
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch, strict=True)))
-    if isinstance(elem, Sequence):
-        if any(len(sample) != len(elem) for sample in batch):
-            raise ValueError("each element in list of batch should be of equal size")
-        columns = [default_collate(list(s)) for s in zip(*batch, strict=True)]
-        return columns if isinstance(elem, tuple) else _rebuild(type(elem), columns)
-    raise TypeError(_COLLATE_ERROR.format(type(elem)))
-
-
-def _rebuild(kind: type, fields: Any) -> Any:
-    try:
-        return kind(fields)
-    except TypeError:  # a type that cannot be built from its fields
-        return dict(fields) if isinstance(fields, Mapping) else list(fields)
-
-
-def default_convert(data: Any) -> Any:
-    """Arrays and NumPy numbers as tensors, inside tuples (which become lists, as in
-    PyTorch), lists and dicts too: what a loader without batching returns."""
-    if isinstance(data, np.ndarray | np.generic) and data.dtype.kind not in "OSUV":
-        return tensor(data)
-    if isinstance(data, Mapping):
-        return _rebuild(type(data), {key: default_convert(v) for key, v in data.items()})
-    if isinstance(data, tuple) and hasattr(data, "_fields"):
-        return type(data)(*(default_convert(d) for d in data))
-    if isinstance(data, tuple):
-        return [default_convert(d) for d in data]  # a list, as PyTorch
-    if isinstance(data, list):
-        return _rebuild(type(data), [default_convert(d) for d in data])
-    return data
-
-
 def _rows(dataset: Any, indices: list[int]) -> list[Tensor] | None:
     """The collated batch of a TensorDataset (possibly through Subsets) in one gather per
     tensor; None for other datasets."""
@@ -279,6 +236,11 @@ class DataLoader:
     """Batches of ``dataset``'s samples, as ``torch.utils.data.DataLoader``.
 
     ``len(loader)`` is the number of batches (the last one partial unless ``drop_last``).
+    Differences from PyTorch: batches are made in the calling process (``num_workers``,
+    ``pin_memory``, ``timeout``, ``worker_init_fn`` and unknown keyword arguments are
+    accepted and ignored), and a shuffled order differs from PyTorch's for the same
+    seed.  ``shuffle`` with ``sampler``, or ``batch_sampler`` with ``batch_size``,
+    ``shuffle``, ``sampler`` or ``drop_last``, raises ``ValueError``, as in PyTorch.
 
     >>> import symgrad as sg
     >>> loader = DataLoader(TensorDataset(sg.arange(5)), batch_size=2, shuffle=True)
@@ -383,5 +345,11 @@ class DataLoader:
 
 
 def get_worker_info() -> None:
-    """None: batches are made in the calling process."""
+    """``None``, always: batches are made in the calling process (``num_workers`` is
+    accepted by ``DataLoader`` but starts no workers), as PyTorch returns in the main
+    process.
+
+    >>> get_worker_info() is None
+    True
+    """
     return None

@@ -80,7 +80,11 @@ class RandomSampler(Sampler):
 
     @property
     def num_samples(self) -> int:
-        """How many indices a pass yields: ``num_samples`` or ``len(data_source)``."""
+        """How many indices a pass yields: ``num_samples`` or ``len(data_source)``.
+
+        >>> RandomSampler(range(5)).num_samples, RandomSampler(range(5), num_samples=2).num_samples
+        (5, 2)
+        """
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:

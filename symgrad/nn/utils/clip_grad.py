@@ -93,7 +93,18 @@ def get_total_norm(
 def clip_grads_with_norm_(
     parameters: Parameters, max_norm: float, total_norm: Tensor, foreach: bool | None = None
 ) -> None:
-    """Scale the gradients in place by ``min(1, max_norm / (total_norm + 1e-6))``."""
+    """Scale the gradients in place by ``min(1, max_norm / (total_norm + 1e-6))``, with
+    ``total_norm`` from :func:`get_total_norm` (the second half of
+    :func:`clip_grad_norm_`).  Parameters without a ``.grad`` are skipped; ``foreach``
+    is accepted and ignored.
+
+    >>> import symgrad as sg
+    >>> w = sg.tensor([3.0, 4.0], requires_grad=True)
+    >>> (w * w).sum().backward()
+    >>> clip_grads_with_norm_([w], 5.0, get_total_norm([w.grad]))
+    >>> w.grad
+    tensor([2.9999997, 3.9999996])
+    """
     grads = _grads(parameters)
     if grads:
         _scale_to_norm(grads, max_norm, total_norm)
@@ -125,7 +136,16 @@ def clip_grad_norm_(
 def clip_grad_value_(
     parameters: Parameters, clip_value: float, foreach: bool | None = None
 ) -> None:
-    """Clamp every gradient entry into ``[-clip_value, clip_value]`` in place."""
+    """Clamp every gradient entry into ``[-clip_value, clip_value]`` in place; parameters
+    without a ``.grad`` are skipped and ``foreach`` is ignored.
+
+    >>> import symgrad as sg
+    >>> w = sg.tensor([1.0, -2.0], requires_grad=True)
+    >>> (w * w).sum().backward()
+    >>> clip_grad_value_(w, 0.5)
+    >>> w.grad
+    tensor([ 0.5, -0.5])
+    """
     value = float(clip_value)
     with no_grad():
         for g in _grads(parameters):

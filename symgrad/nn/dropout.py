@@ -1,0 +1,88 @@
+"""``Dropout``: random zeroing of activations in training mode, as ``torch.nn.Dropout``.
+
+Example:
+    >>> import symgrad as sg
+    >>> sg.manual_seed(0)
+    >>> drop = sg.nn.Dropout(p=0.25)
+    >>> drop
+    Dropout(p=0.25, inplace=False)
+    >>> drop(sg.ones(2, 3)).shape, drop.eval()(sg.ones(2)).tolist()
+    ((2, 3), [1.0, 1.0])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symgrad.frontend import creation
+from symgrad.frontend.tensor import Tensor
+from symgrad.nn.module import Module
+from symgrad.recording import RECORDING
+
+
+class Dropout(Module):
+    """In training, zero each element with probability ``p`` and scale the rest by
+    ``1/(1-p)``; in ``eval()`` mode (or with ``p=0``) the input passes through.
+
+    The mask is drawn from the generator :func:`symgrad.manual_seed` seeds (the masks
+    differ from PyTorch's).  Inside :func:`symgrad.compile` the mask is an input of the
+    kernel that is drawn afresh before every call, so each compiled step sees a new
+    mask.  ``training`` is read while tracing: a function compiled in training mode
+    keeps dropping after ``eval()`` (and the other way round), so compile separate
+    functions for training and evaluation.  ``p`` outside ``[0, 1]`` raises
+    ``ValueError``; ``inplace`` is accepted for compatibility, and the result is a new
+    tensor.
+
+    Example:
+        >>> import symgrad as sg
+        >>> drop = Dropout(p=0.5)
+        >>> drop.eval()(sg.ones(3))
+        tensor([1., 1., 1.])
+        >>> sorted(set(drop.train()(sg.ones(1000)).tolist()))
+        [0.0, 2.0]
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if p < 0 or p > 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.inplace = inplace
+
+    def _draw(self, shape: tuple[int, ...], dtype) -> np.ndarray:
+        keep = creation.generator().random(shape) >= self.p
+        scale = 0.0 if self.p == 1 else 1.0 / (1.0 - self.p)
+        return np.where(keep, scale, 0.0).astype(dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """``input`` times a fresh mask of ``0`` and ``1/(1-p)`` in training mode;
+        ``input`` itself in eval mode or with ``p=0``.
+
+        >>> import symgrad as sg
+        >>> x = sg.ones(4)
+        >>> Dropout(p=0.0)(x) is x, Dropout(p=1.0)(x)
+        (True, tensor([0., 0., 0., 0.]))
+        """
+        if not self.training or self.p == 0:
+            return input
+        trace = RECORDING.trace
+        if trace is None:
+            return input * Tensor(self._draw(input.shape, input.dtype))
+        # Compiled: the mask is a kernel input drawn afresh before every call (so a
+        # compiled step draws the same masks as the eager loop from the same seed).
+        mask = Tensor(np.zeros(input.shape, input.dtype))
+        trace.before_call.append(
+            lambda: np.copyto(mask.numpy(), self._draw(mask.shape, mask.dtype))
+        )
+        return input * mask
+
+    def extra_repr(self) -> str:
+        """``p`` and ``inplace``, as shown inside the repr.
+
+        >>> Dropout(0.1).extra_repr()
+        'p=0.1, inplace=False'
+        """
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+__all__ = ["Dropout"]
