@@ -55,6 +55,7 @@ class Trace:
         self.current: IdentityDict[Tensor, ir.Var] = IdentityDict()
         self.written_grads: IdentityDict[Tensor, Tensor | None] = IdentityDict()
         self.guards: list[tuple[Callable[[], object], object]] = []
+        self.guarded: set[tuple] = set()
         self.before_call: list[Callable[[], None]] = []
         self.after_call: list[Callable[[], None]] = []
         self.created: IdentityDict[Tensor, bool] = IdentityDict()
@@ -139,6 +140,12 @@ class Trace:
     def guard(self, check: Callable[[], object]) -> None:
         """The recorded graph holds only while ``check()`` returns what it returns now."""
         self.guards.append((check, check()))
+
+    def guard_once(self, key: tuple, check: Callable[[], object]) -> None:
+        """:meth:`guard`, once per ``key`` in this trace (a module called twice)."""
+        if key not in self.guarded:
+            self.guarded.add(key)
+            self.guard(check)
 
     def mutated(self) -> list[tuple[Tensor, ir.Var]]:
         """Captured tensors whose value the function changed, with their final Vars."""

@@ -196,7 +196,8 @@ class ModuleTree:
         """Set training mode (``Dropout`` drops, ``BatchNorm`` uses and updates batch
         statistics), or eval mode with ``mode=False``, here and in every module below;
         returns ``self``.  A non-bool ``mode`` raises ``ValueError``.  A function that
-        :func:`symgrad.compile` traced before the switch keeps the mode it was traced in.
+        :func:`symgrad.compile` traced before the switch traces again in the new mode (the
+        mode of each module it calls is a guard of its trace).
 
         >>> import symgrad as sg
         >>> model = sg.nn.Sequential(sg.nn.Dropout())

@@ -2,7 +2,7 @@
 
 Example:
     >>> import symgrad as sg
-    >>> sg.manual_seed(0)
+    >>> _ = sg.manual_seed(0)
     >>> drop = sg.nn.Dropout(p=0.25)
     >>> drop
     Dropout(p=0.25, inplace=False)
@@ -27,9 +27,9 @@ class Dropout(Module):
     The mask is drawn from the generator :func:`symgrad.manual_seed` seeds (the masks
     differ from PyTorch's).  Inside :func:`symgrad.compile` the mask is an input of the
     kernel that is drawn afresh before every call, so each compiled step sees a new
-    mask.  ``training`` is read while tracing: a function compiled in training mode
-    keeps dropping after ``eval()`` (and the other way round), so compile separate
-    functions for training and evaluation.  ``p`` outside ``[0, 1]`` raises
+    mask.  A compiled function traced in one mode traces again after ``eval()`` or
+    ``train()`` switches it (each module's ``training`` is a guard of the trace), and
+    keeps both traces.  ``p`` outside ``[0, 1]`` raises
     ``ValueError``; ``inplace`` is accepted for compatibility, and the result is a new
     tensor.
 

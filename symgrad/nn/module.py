@@ -30,6 +30,7 @@ from symgrad.nn._helpers import addindent, check_name, check_type
 from symgrad.nn._module_state import IncompatibleKeys
 from symgrad.nn._module_tree import ModuleTree
 from symgrad.nn.parameter import Parameter
+from symgrad.recording import RECORDING
 
 
 class Module(ModuleTree):
@@ -39,9 +40,10 @@ class Module(ModuleTree):
 
     Unlike PyTorch there are no hooks, no devices but the CPU (``to('cuda')`` raises
     ``ValueError``) and ``to()`` converts floating-point dtypes only.  Inside
-    :func:`symgrad.compile` the module's Python attributes (``training``, layer
-    settings) are read while tracing and are constants of the trace, while its
-    Parameters and buffers are kernel inputs read on every call.
+    :func:`symgrad.compile` the module's Python attributes (layer settings) are read
+    while tracing and are constants of the trace, ``training`` is a guard (after
+    ``eval()`` the function traces again), and its Parameters and buffers are kernel
+    inputs read on every call.
 
     Example:
         >>> import symgrad as sg
@@ -81,6 +83,9 @@ class Module(ModuleTree):
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        trace = RECORDING.trace
+        if trace is not None:  # traced in training mode, the graph does not hold in eval mode
+            trace.guard_once(("training", id(self)), lambda module=self: module.training)
         SCOPES.enter()  # its nodes form a layer of their own when a large graph is split
         try:
             return self.forward(*args, **kwargs)
