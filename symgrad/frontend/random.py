@@ -95,16 +95,18 @@ class Generator:
 default_generator = Generator()
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the default generator, as ``torch.manual_seed``: ``rand``, ``randn``, dropout,
-    ``nn.init``, layers' initial weights and ``DataLoader`` shuffling draw from it.  The
-    stream is NumPy's PCG64, so the numbers differ from PyTorch's for the same seed.
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator and return it, as ``torch.manual_seed``: ``rand``,
+    ``randn``, dropout, ``nn.init``, layers' initial weights and ``DataLoader`` shuffling
+    draw from it.  The stream is NumPy's PCG64, so the numbers differ from PyTorch's for
+    the same seed.
 
     >>> import symgrad as sg
-    >>> sg.manual_seed(0); a = sg.rand(2); sg.manual_seed(0); bool((sg.rand(2) == a).all())
-    True
+    >>> g = sg.manual_seed(0); a = sg.rand(2); _ = sg.manual_seed(0)
+    >>> bool((sg.rand(2) == a).all()), g is sg.default_generator
+    (True, True)
     """
-    default_generator.manual_seed(seed)
+    return default_generator.manual_seed(seed)
 
 
 def seed() -> int:

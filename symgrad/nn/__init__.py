@@ -4,7 +4,7 @@ module :mod:`symgrad.nn.functional` (``import symgrad.nn.functional as F``).
 
 Example:
     >>> import symgrad as sg
-    >>> sg.manual_seed(0)
+    >>> _ = sg.manual_seed(0)
     >>> model = sg.nn.Sequential(sg.nn.Linear(3, 4), sg.nn.ReLU(), sg.nn.Linear(4, 2))
     >>> x, y = sg.randn(8, 3), sg.tensor([0, 1] * 4)
     >>> sg.nn.CrossEntropyLoss()(model(x), y).backward()

@@ -3,7 +3,7 @@
 
 Example:
     >>> import symgrad as sg
-    >>> sg.manual_seed(0)
+    >>> _ = sg.manual_seed(0)
     >>> conv = sg.nn.Conv2d(3, 8, kernel_size=3, padding=1)
     >>> conv
     Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))

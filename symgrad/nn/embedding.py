@@ -2,7 +2,7 @@
 
 Example:
     >>> import symgrad as sg
-    >>> sg.manual_seed(0)
+    >>> _ = sg.manual_seed(0)
     >>> emb = sg.nn.Embedding(10, 3, padding_idx=0)
     >>> emb
     Embedding(10, 3, padding_idx=0)

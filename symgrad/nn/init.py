@@ -8,7 +8,7 @@ Example:
     >>> w = sg.zeros(3, 4)
     >>> sg.nn.init.constant_(w, 0.5) is w
     True
-    >>> sg.manual_seed(0)
+    >>> _ = sg.manual_seed(0)
     >>> bound = sg.nn.init.kaiming_uniform_(w, a=5 ** 0.5).numpy().max()
     >>> bool(bound <= 1 / 4 ** 0.5)
     True

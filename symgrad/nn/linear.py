@@ -3,7 +3,7 @@ affine map, as ``torch.nn.Identity`` and ``torch.nn.Linear``.
 
 Example:
     >>> import symgrad as sg
-    >>> sg.manual_seed(0)
+    >>> _ = sg.manual_seed(0)
     >>> model = sg.nn.Sequential(sg.nn.Linear(4, 8), sg.nn.Tanh(), sg.nn.Linear(8, 2))
     >>> model(sg.randn(5, 4)).shape
     (5, 2)

@@ -2,7 +2,7 @@
 
 Example:
     >>> import symgrad as sg
-    >>> sg.manual_seed(0)
+    >>> _ = sg.manual_seed(0)
     >>> model = sg.nn.Sequential(sg.nn.Linear(4, 8), sg.nn.Tanh(), sg.nn.Linear(8, 2))
     >>> model(sg.randn(5, 4)).shape, len(model)
     ((5, 2), 3)
