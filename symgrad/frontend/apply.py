@@ -26,6 +26,7 @@ from symgrad import ir
 from symgrad.dtypes import canonical, get_default_dtype, is_floating, result_dtype
 from symgrad.errors import GradError, ShapeError
 from symgrad.frontend.tensor import Tensor, leaf_var
+from symgrad.frontend.views import check_view_writable, write_through
 from symgrad.ir.elementwise_ops import OPS, ElementwiseOp, template
 from symgrad.ir.shapes import broadcast_shapes, normalize_dims, same_shape
 from symgrad.ir.sizes import SymSize
@@ -285,17 +286,21 @@ def assign(target: Tensor, source) -> Tensor:
             target._var = var
         else:
             trace.assign(target, var)
+        write_through(target)
         return target
     if target.requires_grad and target.is_leaf and RECORDING.grad_enabled:
         raise GradError(
             "a leaf tensor that requires grad cannot be changed in place while gradients are "
             "recorded; wrap the update in `with sg.no_grad():` (as optimizers do)"
         )
+    if RECORDING.grad_enabled:
+        check_view_writable(target)
     np.copyto(target._value, source._value, casting="unsafe")
     target._version.bump()
     recorded = target._var is not None and target._var.producer is not None
     if RECORDING.grad_enabled and (source.requires_grad or recorded):
         _rebind(target, source)
+        write_through(target)  # the base's array has the values; its graph needs them too
     return target
 
 

@@ -30,6 +30,7 @@ from symgrad.frontend.apply import (
     parse_sizes,
 )
 from symgrad.frontend.tensor import Tensor
+from symgrad.frontend.views import WriteBack, mark_view
 from symgrad.ir.primitives.concat import ConcatParams
 from symgrad.ir.primitives.indexing import (
     ARRAY,
@@ -75,7 +76,22 @@ def permute(x: Tensor, *dims) -> Tensor:
     if len(axes) != x.ndim:
         raise ShapeError(f"permute: {axes} does not list the {x.ndim} dims of {shape_str(x.shape)}")
     normal = tuple(normalize_dim(a, x.ndim, "permute") for a in axes)
-    return apply(ir.PERMUTE, [x], PermuteParams(normal))
+    return mark_view(apply(ir.PERMUTE, [x], PermuteParams(normal)), x, _permuted_back(normal))
+
+
+def _permuted_back(axes: tuple[int, ...]) -> WriteBack:
+    inverse = PermuteParams(tuple(sorted(range(len(axes)), key=axes.__getitem__)))
+    return lambda base, view: assign(base, _fresh(apply(ir.PERMUTE, [view], inverse)))
+
+
+def _reshaped_back(base: Tensor, view: Tensor) -> None:
+    assign(base, _fresh(reshape(view, base.shape)))
+
+
+def _fresh(x: Tensor) -> Tensor:
+    """``x`` in an array of its own: the value written back into a base must not be a view
+    of the base's array (the write would mark it as changed, and the gradient reads it)."""
+    return elementwise("add", x, 0)
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -88,12 +104,13 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 
 
 _SWAP = PermuteParams((1, 0))
+_SWAPPED_BACK = _permuted_back((1, 0))
 
 
 def matrix_transpose(x: Tensor) -> Tensor:
     """``x.T``: all dims reversed (the matrix transpose for 2-D tensors)."""
     if x.ndim == 2:  # the common case (``x @ w.T`` in every Linear layer), kept short
-        return apply(ir.PERMUTE, [x], _SWAP)
+        return mark_view(apply(ir.PERMUTE, [x], _SWAP), x, _SWAPPED_BACK)
     return permute(x, tuple(reversed(range(x.ndim)))) if x.ndim > 1 else x
 
 
@@ -103,13 +120,14 @@ def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
         dims = {d for d, n in enumerate(x.shape) if n == 1}
     else:
         dims = set(normalize_dims(dim, x.shape, "squeeze"))
-    return reshape(x, tuple(n for d, n in enumerate(x.shape) if not (d in dims and n == 1)))
+    kept = tuple(n for d, n in enumerate(x.shape) if not (d in dims and n == 1))
+    return mark_view(reshape(x, kept), x, _reshaped_back)
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at ``dim`` (``-1`` appends)."""
     at = normalize_dim(dim, x.ndim + 1, "unsqueeze")
-    return reshape(x, (*x.shape[:at], 1, *x.shape[at:]))
+    return mark_view(reshape(x, (*x.shape[:at], 1, *x.shape[at:])), x, _reshaped_back)
 
 
 def expand(x: Tensor, *sizes) -> Tensor:
@@ -194,7 +212,8 @@ def getitem(x: Tensor, index) -> Tensor:
     """
     key, arrays = _index_key(x, index if isinstance(index, tuple) else (index,))
     if not arrays:
-        return _basic_getitem(x, key)
+        written_back = lambda base, view: setitem(base, index, view)  # noqa: E731
+        return mark_view(_basic_getitem(x, key), x, written_back)
     return apply(ir.GATHER, [x, *arrays], GatherParams(key))
 
 

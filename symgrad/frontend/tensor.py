@@ -86,6 +86,7 @@ class Tensor:
         "_value",
         "_var",
         "_version",
+        "_view_of",
         "requires_grad",
     )
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray * Tensor → Tensor
@@ -107,6 +108,9 @@ class Tensor:
         self.requires_grad = requires_grad
         self._grad: Tensor | None = None
         self._version = Version()
+        # (base, write_back) when this tensor is a view of ``base`` (``x[0]``, ``x.T``):
+        # an in-place op on it is then written back into ``base`` (see frontend/views.py)
+        self._view_of: tuple | None = None
 
     @property
     def grad(self) -> Tensor | None:
@@ -284,6 +288,7 @@ def wrap(value: np.ndarray) -> Tensor:
     t.requires_grad = False
     t._grad = None
     t._version = Version()
+    t._view_of = None
     return t
 
 
