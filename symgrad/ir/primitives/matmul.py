@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,6 +65,10 @@ class MatMul(Primitive):
         out_shape, dtype = self.shape_rule(params, a, b)
         a2 = reshape(a, (1, *a.shape)) if a.ndim == 1 else a
         b2 = reshape(b, (*b.shape, 1)) if b.ndim == 1 else b
+        if a2.ndim > 2 and b2.ndim == 2:
+            # (B, T, K) @ (K, N) is one (B*T, K) @ (K, N) product, as PyTorch folds it: one
+            # BLAS call, and b's gradient one product instead of B products summed
+            a2 = reshape(a2, (math.prod(a2.shape[:-1]), a2.shape[-1]))
         batch = broadcast_shapes("matmul", a2.shape[:-2], b2.shape[:-2])
         shape = (*batch, a2.shape[-2], b2.shape[-1])
         product = Node(self, [a2, b2], shape, dtype).output
