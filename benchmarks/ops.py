@@ -14,6 +14,7 @@ value_and_grad. Target: symgrad compiled / PyTorch eager <= 1.0 on both.
 
 Run:  python benchmarks/ops.py          (about a minute)
       python benchmarks/ops.py --quick
+      python benchmarks/ops.py --only rosenbrock
 """
 
 from __future__ import annotations
@@ -189,14 +190,23 @@ def _agree(check) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
+    parser.add_argument(
+        "--only",
+        choices=["mlp", "softmax", "rosenbrock"],
+        action="append",
+        help="run only this workload (repeatable); all of them by default",
+    )
     args = parser.parse_args()
+    chosen = set(args.only or ["mlp", "softmax", "rosenbrock"])
     rng = np.random.default_rng(0)
     print(f"Machine: {machine()}; one thread for PyTorch, BLAS and XLA")
     rows = []
-    for workload, make, (repeats, number) in (
-        ("MLP 784-128-10, batch 64", mlp_contenders, (15, 20)),
-        ("softmax + log_softmax, 4096x1000", softmax_contenders, (9, 2)),
+    for key, workload, make, (repeats, number) in (
+        ("mlp", "MLP 784-128-10, batch 64", mlp_contenders, (15, 20)),
+        ("softmax", "softmax + log_softmax, 4096x1000", softmax_contenders, (9, 2)),
     ):
+        if key not in chosen:
+            continue
         contenders, check = make(rng)
         _agree(check)
         for fn in contenders.values():  # compile and warm up
@@ -207,16 +217,22 @@ def main() -> None:
         medians = interleaved_medians(contenders, repeats, number)
         base = medians["PyTorch eager"]
         rows += [(workload, name, t, t / base) for name, t in medians.items()]
-    print()
-    print(table(rows))
+    if rows:
+        print()
+        print(table(rows))
+    if "rosenbrock" in chosen:
+        rosenbrock(args.quick, rng)
 
+
+def rosenbrock(quick: bool, rng: np.random.Generator) -> None:
+    """Time the Rosenbrock workload against the hand-written loop and print the ratio."""
     workload = "Rosenbrock value+grad, N=1e5, float64"
     contenders, check = rosenbrock_contenders(rng)
     _agree(check)
     for fn in contenders.values():
         fn()
         fn()
-    repeats, number = (3, 10) if args.quick else (15, 50)
+    repeats, number = (3, 10) if quick else (15, 50)
     medians = interleaved_medians(contenders, repeats, number)
     base = medians[NUMBA_REF]
     print()

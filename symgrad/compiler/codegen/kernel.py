@@ -36,6 +36,8 @@ import sympy
 from symgrad import ir
 from symgrad.compiler.codegen.printer import NumbaPrinter
 from symgrad.compiler.codegen.schedule import Loop, Op, schedule, view_base
+from symgrad.compiler.codegen.shared_sums import reuse_sums
+from symgrad.compiler.codegen.slice_writes import first_writer, outside
 from symgrad.ir.primitives.core import reduced_index
 from symgrad.ir.size_rewrite import free_sizes
 
@@ -123,6 +125,7 @@ class KernelWriter:
         self.lines: list[str] = []
         self.view_names: set[str] = set()
         self.temps = sympy.numbered_symbols("c")
+        self.first_writes: dict[ir.Node, int] = {}  # fold target stored with ``=``, per node
 
     # --- names -------------------------------------------------------------------------
     def scalar(self, var: ir.Var) -> str:
@@ -252,10 +255,15 @@ class KernelWriter:
                 value = self.read(r.inputs[0], loop, local, indent)
                 self.emit(indent, r.primitive.fold(f"a_{self.names[r.output]}", value))
                 continue
-            for var, where in r.primitive.fold_targets(r, index):
+            targets = r.primitive.fold_targets(r, index)
+            first = self.first_writes.get(r)
+            if first is not None:  # its store goes first in the body
+                targets.insert(0, targets.pop(first))
+            for k, (var, where) in enumerate(targets):
                 value = self.read(var, loop, local, indent)
                 target = f"{self.array(r.output)}[{self.index(where)}]"
-                self.emit(indent, r.primitive.fold(target, value))
+                line = f"{target} = {value}" if first is not None and k == 0 else None
+                self.emit(indent, line or r.primitive.fold(target, value))
         for k, r in inits:  # deepest first: each store closes the loops below it
             acc = f"a_{self.names[r.output]}"
             if r.output.ndim == 0:
@@ -273,6 +281,8 @@ class KernelWriter:
         replacements, reduced = sympy.cse(
             [e for _, _, e in exprs], symbols=self.temps, order="none"
         )
+        if all(node.output.dtype.kind == "f" for node, _, _ in exprs):
+            replacements, reduced = reuse_sums(replacements, reduced, self.temps)
         pending = dict(replacements)
         printer = self.printers[value_kind(exprs[0][0].output.dtype)]
 
@@ -313,6 +323,24 @@ class KernelWriter:
             self.emit(1, f"{name} = np.full({var.shape}, {fill}, np.{dtype})")
         return name
 
+    def written_first(self, node: ir.Node) -> bool:
+        """Whether one input of in-memory reduction ``node`` can be stored with ``=``
+        (a ``slice_add`` written, not accumulated into a caller's buffer); remembers it."""
+        slot = self.out_slot.get(node.output)
+        if slot is not None and self.modes[slot] != "write":
+            return False
+        first = first_writer(node)
+        if first is not None:
+            self.first_writes[node] = first
+        return first is not None
+
+    def allocate_outside(self, node: ir.Node) -> None:
+        """The array of ``node`` with zeros only outside its first writer's region."""
+        name = self.allocate(node.output)
+        region = node.params.regions[self.first_writes[node]]
+        for slab in outside(region, node.output.shape):
+            self.emit(1, f"{name}[{slab}] = {node.primitive.fill}")
+
     def write(self) -> str:
         arrays = self.materialized()
         outs = [f"out{k}" for k in range(len(self.graph.outputs))]
@@ -334,6 +362,9 @@ class KernelWriter:
             if var in arrays and node in loop_nodes:
                 reduction = node.primitive.schedule is ir.Schedule.REDUCTION
                 in_memory = reduction and accumulator_depth(node) is None
+                if in_memory and self.written_first(node):
+                    self.allocate_outside(node)
+                    continue
                 self.allocate(var, node.primitive.fill if in_memory and var.ndim else None)
         for step in self.loops:
             if isinstance(step, Loop):
