@@ -12,12 +12,9 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np
-
-from symgrad.frontend import creation
+from symgrad.frontend.nn_functional import dropout
 from symgrad.frontend.tensor import Tensor
 from symgrad.nn.module import Module
-from symgrad.recording import RECORDING
 
 
 class Dropout(Module):
@@ -49,32 +46,16 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
-    def _draw(self, shape: tuple[int, ...], dtype) -> np.ndarray:
-        keep = creation.generator().random(shape) >= self.p
-        scale = 0.0 if self.p == 1 else 1.0 / (1.0 - self.p)
-        return np.where(keep, scale, 0.0).astype(dtype)
-
     def forward(self, input: Tensor) -> Tensor:
         """``input`` times a fresh mask of ``0`` and ``1/(1-p)`` in training mode;
-        ``input`` itself in eval mode or with ``p=0``.
+        ``input`` itself in eval mode or with ``p=0`` (:func:`symgrad.nn.functional.dropout`).
 
         >>> import symgrad as sg
         >>> x = sg.ones(4)
         >>> Dropout(p=0.0)(x) is x, Dropout(p=1.0)(x)
         (True, tensor([0., 0., 0., 0.]))
         """
-        if not self.training or self.p == 0:
-            return input
-        trace = RECORDING.trace
-        if trace is None:
-            return input * Tensor(self._draw(input.shape, input.dtype))
-        # Compiled: the mask is a kernel input drawn afresh before every call (so a
-        # compiled step draws the same masks as the eager loop from the same seed).
-        mask = Tensor(np.zeros(input.shape, input.dtype))
-        trace.before_call.append(
-            lambda: np.copyto(mask.numpy(), self._draw(mask.shape, mask.dtype))
-        )
-        return input * mask
+        return dropout(input, self.p, self.training)
 
     def extra_repr(self) -> str:
         """``p`` and ``inplace``, as shown inside the repr.
