@@ -1,10 +1,11 @@
 """Convolution with PyTorch's names (part of ``sg.functional``), and the sliding-window
 helpers that :mod:`symgrad.frontend.pooling` shares.
 
-Everything is composed from existing differentiable ops, so gradients come from
-their rules: padding is a ``cat`` with constant blocks, the sliding windows are
-one ``getitem`` gather with integer index arrays (an "im2col"), and a convolution
-is then one ``matmul`` batched over the groups.
+A convolution is one ``conv`` node (:mod:`symgrad.ir.primitives.conv`: zero padding,
+stride, dilation and groups are its parameters; kernels are im2col plus BLAS), and
+its bias one broadcast add.  Pooling composes the window helpers here: constant
+padding (``pad_dims``) and one ``getitem`` gather of the sliding windows
+(``windows``).
 
 Example:
     >>> import symgrad as sg
@@ -16,16 +17,17 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
+from symgrad.dtypes import is_floating, result_dtype
 from symgrad.errors import ShapeError, shape_str
 from symgrad.frontend import shape_ops
-from symgrad.frontend.apply import as_tensor
+from symgrad.frontend.apply import apply, as_tensor, cast
 from symgrad.frontend.nn_functional import pad
 from symgrad.frontend.tensor import Tensor
+from symgrad.ir.primitives.conv import CONV, ConvParams
 
 IntOrTuple = int | Sequence[int]
 
@@ -171,7 +173,7 @@ def conv(
     d = weight.ndim - 2
     op = f"conv{d}d"
     x, unbatched = batched(op, x, d)
-    n, (channels, *spatial) = x.shape[0], concrete(x.shape[1:])
+    channels, *spatial = concrete(x.shape[1:])
     out_channels, per_group, *kernel = concrete(weight.shape)
     if groups < 1 or channels % groups or out_channels % groups or per_group * groups != channels:
         raise ShapeError(
@@ -185,25 +187,16 @@ def conv(
         )
     stride = ntuple(stride, d, "stride", op)
     dilation = ntuple(dilation, d, "dilation", op)
+    if min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"{op}: stride and dilation must be positive, got {stride}, {dilation}")
     lo, hi = _padding(op, padding, kernel, dilation, stride)
-    outs = [
+    for j in range(d):  # a ShapeError naming the op when a window does not fit
         out_size(op, spatial[j], kernel[j], stride[j], lo[j], hi[j], dilation[j], False)
-        for j in range(d)
-    ]
-    # channels last, grouped: (N, G, *spatial, C/G); windows -> (N, G, *outs, *kernel, C/G)
-    x = shape_ops.reshape(x, (n, groups, per_group, *spatial))
-    x = shape_ops.permute(x, (0, 1, *range(3, 3 + d), 2))
-    x = pad_dims(x, 2, lo, hi, 0.0)
-    cols = windows(x, 2, kernel, stride, dilation, outs)
-    length, patch = math.prod(outs), math.prod(kernel) * per_group
-    cols = shape_ops.reshape(cols, (n, groups, length, patch))
-    # weight (OC, C/G, *k) -> (G, prod(k) * C/G, OC/G), in the same (kernel, channel) order
-    w = shape_ops.reshape(weight, (groups, out_channels // groups, per_group, math.prod(kernel)))
-    w = shape_ops.reshape(
-        shape_ops.permute(w, (0, 3, 2, 1)), (groups, patch, out_channels // groups)
-    )
-    out = shape_ops.matmul(cols, w)  # (N, G, L, OC/G)
-    out = shape_ops.reshape(shape_ops.transpose(out, 2, 3), (n, out_channels, *outs))
+    dtype = result_dtype([x.dtype, weight.dtype])
+    if not is_floating(dtype):
+        raise TypeError(f"{op}: expected float tensors, got {x.dtype} and {weight.dtype}")
+    params = ConvParams(stride, tuple(lo), tuple(hi), dilation, groups)
+    out = apply(CONV, [cast(x, dtype), cast(weight, dtype)], params)
     if bias is not None:
         bias = as_tensor(bias)  # viewed with its own size (a compiled argument's may be symbolic)
         out = out + shape_ops.reshape(bias, (*bias.shape, *(1,) * d))

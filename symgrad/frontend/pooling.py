@@ -1,9 +1,10 @@
 """Pooling with PyTorch's names (part of ``sg.functional``): max, average and adaptive
 average pooling in 1-D and 2-D.
 
-Composed from existing differentiable ops, as the convolutions are: constant padding
-(``-inf`` for max pooling, zeros for averages), one ``getitem`` gather of the sliding
-windows, then ``amax`` or ``sum`` over the window dims.  The gradient of ``amax``
+Max pooling is composed from existing differentiable ops: constant ``-inf`` padding,
+one ``getitem`` gather of the sliding windows, then ``amax`` over the window dims.
+Average pooling sums each window with a depthwise ``conv`` node (a kernel of ones,
+zero padding), then divides by PyTorch's divisors.  The gradient of ``amax``
 splits evenly between tied maxima inside one window (PyTorch picks one of them).
 
 Example:
@@ -24,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from symgrad.dtypes import is_floating
 from symgrad.errors import ShapeError, UnsupportedOpError
 from symgrad.frontend import reductions, shape_ops
-from symgrad.frontend.apply import as_tensor, mean, sum
+from symgrad.frontend.apply import apply, as_tensor, mean, sum
 from symgrad.frontend.conv import (
     IntOrTuple,
     batched,
@@ -37,6 +39,7 @@ from symgrad.frontend.conv import (
     windows,
 )
 from symgrad.frontend.tensor import Tensor
+from symgrad.ir.primitives.conv import CONV, ConvParams
 
 
 def _pool_setup(op, input, d, kernel_size, stride, padding, dilation, ceil_mode):
@@ -122,9 +125,16 @@ def avg_pool(
         op, input, d, kernel_size, stride, padding, 1, ceil_mode
     )
     spatial = concrete(x.shape[2:])
-    x = pad_dims(x, 2, pads, his, 0.0)
-    win = windows(x, 2, kernel, stride, (1,) * d, outs)
-    out = sum(win, tuple(range(2 + d, 2 + 2 * d)))
+    if is_floating(x.dtype):  # window sums: a depthwise convolution with a kernel of ones
+        channels = concrete(x.shape[1:2])[0]
+        ones = Tensor(np.ones((channels, 1, *kernel), x.dtype))
+        params = ConvParams(stride, pads, tuple(his), (1,) * d, channels)
+        out = apply(CONV, [x, ones], params)
+        if tuple(out.shape[2:]) != tuple(outs):  # the padding above makes these agree
+            raise AssertionError(f"{op}: window sums of shape {out.shape}, expected {outs}")
+    else:
+        win = windows(pad_dims(x, 2, pads, his, 0.0), 2, kernel, stride, (1,) * d, outs)
+        out = sum(win, tuple(range(2 + d, 2 + 2 * d)))
     if divisor_override:
         out = out / divisor_override
     else:  # PyTorch's divisor: the window clipped to the padded input (or to the input)

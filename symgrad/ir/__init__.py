@@ -18,6 +18,15 @@ Example:
 from symgrad.ir.graph import Graph, Node, Var, arg, expr_key, structure_key, toposort
 from symgrad.ir.primitive import PRIMITIVES, Primitive, Schedule, register
 from symgrad.ir.primitives.concat import CONCAT, concat
+from symgrad.ir.primitives.conv import (
+    CONV,
+    CONV_INPUT_GRAD,
+    CONV_WEIGHT_GRAD,
+    ConvParams,
+    conv,
+    conv_input_grad,
+    conv_weight_grad,
+)
 from symgrad.ir.primitives.core import (
     CAST,
     ELEMENTWISE,
@@ -54,6 +63,9 @@ __all__ = [
     "ARGMIN",
     "CAST",
     "CONCAT",
+    "CONV",
+    "CONV_INPUT_GRAD",
+    "CONV_WEIGHT_GRAD",
     "ELEMENTWISE",
     "GATHER",
     "IOTA",
@@ -70,6 +82,7 @@ __all__ = [
     "STOP_GRADIENT",
     "SUM",
     "ArgParams",
+    "ConvParams",
     "ElementwiseParams",
     "Graph",
     "IotaParams",
@@ -84,6 +97,9 @@ __all__ = [
     "arg",
     "broadcast_to",
     "concat",
+    "conv",
+    "conv_input_grad",
+    "conv_weight_grad",
     "elementwise",
     "expand_reduced",
     "expr_key",

@@ -21,6 +21,7 @@ from symgrad.compiler.build import build
 from symgrad.errors import ShapeError
 from symgrad.formulas import composites
 from symgrad.ir.primitives.concat import ConcatParams
+from symgrad.ir.primitives.conv import ConvInputGradParams, ConvParams, ConvWeightGradParams
 from symgrad.ir.primitives.indexing import GatherParams, ScatterAddParams
 from symgrad.ir.primitives.permute import PermuteParams
 from symgrad.runtime.interpreter import interpret
@@ -72,6 +73,23 @@ CASES = [
         ir.SLICE_ADD,
         ir.SliceAddParams((4, 3), (((1, 1, 3), (0, 2, 2)), ((0, 1, 3), (2, -1, 2)))),
         (_floats(3, 2), _floats(3, 2, seed=1)),
+    ),
+    # stride 2, asymmetric padding, dilation, 2 groups; then 1-D
+    Case(
+        ir.CONV,
+        ConvParams((2, 1), (1, 0), (2, 1), (1, 2), 2),
+        (_floats(2, 4, 5, 6), _floats(4, 2, 2, 2, seed=1)),
+    ),
+    Case(ir.CONV, ConvParams((1,), (0,), (0,), (1,)), (_floats(2, 3, 6), _floats(2, 3, 3, seed=1))),
+    Case(
+        ir.CONV_INPUT_GRAD,
+        ConvInputGradParams(ConvParams((2, 1), (1, 0), (2, 1), (1, 2), 2), (5, 6)),
+        (_floats(2, 4, 4, 5), _floats(4, 2, 2, 2, seed=1)),
+    ),
+    Case(
+        ir.CONV_WEIGHT_GRAD,
+        ConvWeightGradParams(ConvParams((2, 1), (1, 0), (2, 1), (1, 2), 2), (2, 2)),
+        (_floats(2, 4, 5, 6), _floats(2, 4, 4, 5, seed=1)),
     ),
     # formula-only composites: evaluated and differentiated, never compiled
     Case(composites.SOFTMAX, composites.AxisParams(1), (_floats(3, 4),)),
@@ -171,5 +189,19 @@ def test_shape_rules_accept_symbolic_sizes():
     assert ir.PERMUTE.shape_rule(PermuteParams((1, 0)), x)[0] == (3, n)
     assert ir.MATMUL.shape_rule(None, x, ir.Var((3, 4), F64))[0] == (n, 4)
     assert ir.CONCAT.shape_rule(ConcatParams(0), x, ir.Var((n - 1, 3), F64))[0] == (2 * n - 1, 3)
+    conv = ConvParams((2, 1), (1, 1), (1, 1), (1, 1), 2)
+    image, weight = ir.Var((n, 4, 7, 5), F64), ir.Var((6, 2, 3, 3), F64)
+    assert ir.CONV.shape_rule(conv, image, weight)[0] == (n, 6, 4, 5)
+    grad = ir.Var((n, 6, 4, 5), F64)
+    assert ir.CONV_INPUT_GRAD.shape_rule(ConvInputGradParams(conv, (7, 5)), grad, weight)[0] == (
+        n,
+        4,
+        7,
+        5,
+    )
+    params = ConvWeightGradParams(conv, (3, 3))
+    assert ir.CONV_WEIGHT_GRAD.shape_rule(params, image, grad)[0] == (6, 2, 3, 3)
+    with pytest.raises(ShapeError):
+        ir.CONV.shape_rule(conv, ir.Var((n, 3, 7, 5), F64), weight)
     with pytest.raises(ShapeError):
         ir.RESHAPE.shape_rule(ir.ReshapeParams((n, 4)), x)

@@ -5,6 +5,7 @@ A new module of primitives is added to this import line.
 
 from symgrad.ir.primitives import (  # noqa: F401
     concat,
+    conv,
     core,
     extremes,
     indexing,

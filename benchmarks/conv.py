@@ -1,0 +1,163 @@
+"""Convolution forward + backward against PyTorch eager, and the cold compile time of a step.
+
+Workloads (float32, loss ``conv2d(x, w).sum()``, gradients for ``x`` and ``w``):
+  mnist-like   x (32, 16, 28, 28), w (32, 16, 3, 3)
+  digits       x (64, 1, 8, 8),    w (16, 1, 3, 3)
+
+Contenders: PyTorch eager, symgrad eager (``backward()`` on recorded tensors, kernels
+compiled synchronously) and symgrad compiled (``sg.value_and_grad``, ``tier="sync"``).
+Each sample is the median of ``--number`` steady steps in a process of its own (one
+contender per process: PyTorch's and OpenBLAS's thread pools in one process slow each
+other down), processes in rotating order; the table shows the median of ``--repeats``
+samples. ``--cold`` also times the first call of the compiled step in a fresh process
+with an empty kernel cache (trace plus compile). Run:
+
+  python benchmarks/conv.py                # default threads, 5 repeats
+  python benchmarks/conv.py --threads 1    # every contender on one thread
+  python benchmarks/conv.py --cold         # plus the cold compile time of each workload
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+import numpy as np
+from common import machine, table
+
+WORKLOADS = {
+    "conv2d 32x16x28x28 * 32x16x3x3": ((32, 16, 28, 28), (32, 16, 3, 3)),
+    "conv2d 64x1x8x8 * 16x1x3x3 (digits)": ((64, 1, 8, 8), (16, 1, 3, 3)),
+}
+
+
+CONTENDERS = ("PyTorch eager", "symgrad eager", "symgrad compiled")
+
+
+def conv_step(contender: str, x_shape: tuple, w_shape: tuple) -> Callable[[], tuple]:
+    """One forward + backward step of ``contender``, returning the two gradients."""
+    import torch
+
+    import symgrad as sg
+    import symgrad.nn.functional as F
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal(w_shape).astype(np.float32)
+    if contender == "PyTorch eager":
+        tx, tw = (torch.tensor(a, requires_grad=True) for a in (x, w))
+
+        def torch_step():
+            tx.grad = tw.grad = None
+            torch.nn.functional.conv2d(tx, tw).sum().backward()
+            return tx.grad.numpy(), tw.grad.numpy()
+
+        return torch_step
+    if contender == "symgrad eager":
+        sx, sw = (sg.tensor(a, requires_grad=True) for a in (x, w))
+
+        def eager_step():
+            sx.grad = sw.grad = None
+            F.conv2d(sx, sw).sum().backward()
+            return sx.grad.numpy(), sw.grad.numpy()
+
+        return eager_step
+    step = sg.value_and_grad(lambda x, w: F.conv2d(x, w).sum(), argnums=(0, 1), tier="sync")
+
+    def compiled_step():
+        _, (gx, gw) = step(x, w)
+        return gx.numpy(), gw.numpy()
+
+    return compiled_step
+
+
+def measure(contender: str, workload: str, number: int) -> None:
+    """Print the median seconds of ``number`` steps (after warm-up) and a checksum."""
+    fn = conv_step(contender, *WORKLOADS[workload])
+    for _ in range(3):  # the eager path compiles its backward once the structure repeats
+        fn()
+    times = []
+    for _ in range(number):
+        start = time.perf_counter()
+        grads = fn()
+        times.append(time.perf_counter() - start)
+    check = [float(np.abs(g).sum()) for g in grads]
+    print(json.dumps({"seconds": statistics.median(times), "check": check}))
+
+
+def run(args: list[str], env: dict | None = None) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, *args], env=env, check=True, capture_output=True, text=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def cold_compile(workload: str) -> float:
+    """Seconds of the first call of the compiled step, in a new process with an empty cache."""
+    x_shape, w_shape = WORKLOADS[workload]
+    code = (
+        "import json, time, numpy as np, symgrad as sg, symgrad.nn.functional as F\n"
+        f"x = np.ones({x_shape}, np.float32); w = np.ones({w_shape}, np.float32)\n"
+        "step = sg.value_and_grad(lambda x, w: F.conv2d(x, w).sum(), (0, 1), tier='sync')\n"
+        "start = time.perf_counter(); step(x, w)\n"
+        "print(json.dumps(time.perf_counter() - start))\n"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, SYMGRAD_CACHE_DIR=cache, NUMBA_CACHE_DIR=cache)
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+        )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--number", type=int, default=20)
+    parser.add_argument("--threads", type=int, help="OMP/OpenBLAS threads of every contender")
+    parser.add_argument("--cold", action="store_true", help="also time a cold compile")
+    parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)  # contender, workload
+    args = parser.parse_args()
+    if args.measure:
+        measure(*args.measure, args.number)
+        return
+    env = dict(os.environ)
+    if args.threads:
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = str(args.threads)
+    print(machine(), f"threads: {args.threads or 'default'}")
+    rows = []
+    for workload in WORKLOADS:
+        samples: dict[str, list[float]] = {c: [] for c in CONTENDERS}
+        checks = {}
+        for r in range(args.repeats):  # one process per sample, in rotating order
+            for contender in CONTENDERS[r % 3 :] + CONTENDERS[: r % 3]:
+                flags = ["--measure", contender, workload, "--number", str(args.number)]
+                result = run(flags, env)
+                samples[contender].append(result["seconds"])
+                checks[contender] = result["check"]
+        for contender, check in checks.items():  # the same gradients (sums of |g|)
+            np.testing.assert_allclose(check, checks["PyTorch eager"], rtol=1e-4, err_msg=contender)
+        reference = statistics.median(samples["PyTorch eager"])
+        for contender, values in samples.items():
+            median = statistics.median(values)
+            rows.append((workload, contender, median, median / reference))
+    print(table(rows))
+    if args.cold:
+        for workload in WORKLOADS:
+            start = time.perf_counter()
+            seconds = cold_compile(workload)
+            total = time.perf_counter() - start
+            times = f"first call {seconds:.1f} s (process {total:.1f} s)"
+            print(f"cold compiled step, {workload}: {times}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,399 @@
+"""N-d convolution (``conv``) and its two gradients, ``conv_input_grad`` and ``conv_weight_grad``.
+
+``conv`` is PyTorch's cross-correlation of ``x`` ``(N, C, *spatial)`` with a weight
+``(OC, C/groups, *kernel)``, with zero padding folded in (``lo``/``hi`` per spatial
+dim). The three ops are bilinear, and each one's gradient is one of the three, so
+gradients of gradients stay in this family.
+
+Kernels are im2col plus BLAS: per group, the windows of every sample are copied into
+one scratch matrix (``C/groups * prod(kernel)`` rows, ``N * prod(outs)`` columns) that
+one ``np.dot`` multiplies with the weight. Stride, padding, dilation, groups, kernel,
+channel and spatial sizes are literals of the kernel; only the batch size may be a
+symbol. Padded positions are never read: they stay zero in the scratch matrix.
+
+Example:
+    >>> import numpy as np
+    >>> from symgrad.ir.graph import Var
+    >>> f64 = np.dtype('float64')
+    >>> p = ConvParams((2, 2), (1, 1), (1, 1), (1, 1))
+    >>> conv(Var((8, 3, 9, 9), f64), Var((4, 3, 3, 3), f64), p).shape
+    (8, 4, 5, 5)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from symgrad.errors import ShapeError, UnsupportedOpError, shape_str
+from symgrad.ir.graph import Node, Var
+from symgrad.ir.primitive import Primitive, Schedule, register
+from symgrad.ir.shapes import Shape
+
+
+@dataclass(frozen=True)
+class ConvParams:
+    """Per spatial dim: ``stride``, zero padding ``lo``/``hi``, ``dilation``; ``groups``."""
+
+    stride: tuple[int, ...]
+    lo: tuple[int, ...]
+    hi: tuple[int, ...]
+    dilation: tuple[int, ...]
+    groups: int = 1
+
+
+@dataclass(frozen=True)
+class ConvInputGradParams:
+    """The convolution, and the spatial sizes of its input (the gradient's shape)."""
+
+    conv: ConvParams
+    spatial: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ConvWeightGradParams:
+    """The convolution, and its kernel sizes (the gradient's spatial shape)."""
+
+    conv: ConvParams
+    kernel: tuple[int, ...]
+
+
+def conv_out_size(size: Any, k: int, stride: int, lo: int, hi: int, dilation: int) -> Any:
+    """Output length of a window ``k`` over ``size`` (symbolic sizes allowed).
+
+    >>> conv_out_size(28, 3, 1, 0, 0, 1), conv_out_size(7, 3, 2, 1, 1, 1)
+    (26, 4)
+    """
+    span = size + lo + hi - dilation * (k - 1) - 1
+    return span + 1 if stride == 1 else span // stride + 1
+
+
+def _outs(p: ConvParams, spatial: Sequence, kernel: Sequence) -> tuple:
+    d = len(p.stride)
+    outs = tuple(
+        conv_out_size(spatial[j], kernel[j], p.stride[j], p.lo[j], p.hi[j], p.dilation[j])
+        for j in range(d)
+    )
+    if any(isinstance(o, int) and o < 1 for o in outs):
+        raise ShapeError(
+            f"conv{d}d: kernel {shape_str(tuple(kernel))} (dilation {p.dilation}) is larger "
+            f"than the padded input {shape_str(tuple(spatial))}"
+        )
+    return outs
+
+
+def _check(p: ConvParams, x_shape: Shape, w_shape: Shape, x: Any, w: Any) -> None:
+    d = len(p.stride)
+    op = f"conv{d}d"
+    if len(x_shape) != d + 2 or len(w_shape) != d + 2:
+        raise ShapeError(
+            f"{op}: expected a {d + 2}-D input and weight, got {shape_str(x_shape)} and "
+            f"{shape_str(w_shape)}"
+        )
+    if x_shape[1] != w_shape[1] * p.groups or w_shape[0] % p.groups != 0:
+        raise ShapeError(
+            f"{op}: input {shape_str(x_shape)} with groups={p.groups} does not match weight "
+            f"{shape_str(w_shape)} (the weight takes {w_shape[1]} channels per group)"
+        )
+    if min(p.stride + p.dilation) < 1 or min(p.lo + p.hi) < 0 or p.groups < 1:
+        raise ShapeError(f"{op}: bad parameters {p}")
+    if x.dtype != w.dtype or x.dtype.kind != "f":
+        raise ShapeError(f"{op} needs float tensors of one dtype, got {x.dtype} and {w.dtype}")
+
+
+def _columns(p: ConvParams, x: np.ndarray, kernel: Sequence[int]) -> np.ndarray:
+    """im2col with NumPy: ``(G, C/G * prod(kernel), N * prod(outs))``."""
+    d, (n, c, *spatial) = len(kernel), x.shape
+    if any(p.lo) or any(p.hi):
+        x = np.pad(x, [(0, 0), (0, 0), *zip(p.lo, p.hi, strict=True)])
+    outs = _outs(p, spatial, kernel)
+    spans = [dil * (k - 1) + 1 for k, dil in zip(kernel, p.dilation, strict=True)]
+    win = sliding_window_view(x, spans, axis=tuple(range(2, 2 + d)))
+    pick = tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(outs, p.stride, strict=True))
+    win = win[(slice(None), slice(None), *pick, *(slice(None, None, dil) for dil in p.dilation))]
+    win = win.reshape(n, p.groups, c // p.groups, *outs, *kernel)
+    order = (1, 2, *range(3 + d, 3 + 2 * d), 0, *range(3, 3 + d))
+    return win.transpose(order).reshape(p.groups, -1, n * math.prod(outs))
+
+
+def _grouped(g: np.ndarray, groups: int) -> np.ndarray:
+    """``g`` ``(N, OC, *outs)`` as ``(G, OC/G, N * prod(outs))``."""
+    n, oc = g.shape[:2]
+    split = g.reshape(n, groups, oc // groups, -1).transpose(1, 2, 0, 3)
+    return split.reshape(groups, oc // groups, -1)
+
+
+class Conv(Primitive):
+    """``conv(x, w)``: cross-correlation with zero padding, stride, dilation and groups."""
+
+    name = "conv"
+    schedule = Schedule.LIBRARY
+    kernel_locals = ("cv",)
+
+    def shape_rule(self, params: ConvParams, x: Any, w: Any) -> tuple[Shape, np.dtype]:
+        _check(params, x.shape, w.shape, x, w)
+        outs = _outs(params, x.shape[2:], w.shape[2:])
+        return (x.shape[0], w.shape[0], *outs), x.dtype
+
+    def evaluate(self, params: ConvParams, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        g, n, (oc, _, *kernel) = params.groups, x.shape[0], w.shape
+        out = np.matmul(w.reshape(g, oc // g, -1), _columns(params, x, kernel))
+        out = out.reshape(oc, n, -1).transpose(1, 0, 2)
+        return np.ascontiguousarray(out).reshape(n, oc, *_outs(params, x.shape[2:], kernel))
+
+    def vjp(self, node: Node, g: Var, wanted: Sequence[bool]) -> list[Var | None]:
+        x, w = node.inputs
+        p = node.params
+        return [
+            conv_input_grad(g, w, p, x.shape[2:]) if wanted[0] else None,
+            conv_weight_grad(x, g, p, w.shape[2:]) if wanted[1] else None,
+        ]
+
+    def emit(self, w: Any, node: Node) -> None:
+        x, wt = node.inputs
+        k = _Kernel(w, node, x.shape, wt.shape)
+        xs, ws = w.operand(x), w.operand(wt)
+        target = w.allocate(node.output)
+        w.emit(1, f"{k.v('w')} = np.ascontiguousarray({ws}).reshape({k.weight})")
+        w.emit(1, f"{k.v('y')} = {target}.reshape({k.grouped})")
+        k.start(zero_cols=True)
+        k.windows(xs, scatter=False)
+        w.emit(2, f"np.dot({k.v('w')}[cv_grp], {k.v('cols')}, {k.v('t')})")
+        k.transpose(f"{k.v('y')}[cv_n, cv_grp, cv_o, cv_l]", f"{k.v('t')}[cv_o, cv_m + cv_l]")
+
+
+CONV = register(Conv())
+
+
+class ConvInputGrad(Primitive):
+    """``conv_input_grad(g, w)``: the gradient of ``conv`` w.r.t. its input (the transposed
+    convolution, cropped to the input's spatial sizes)."""
+
+    name = "conv_input_grad"
+    schedule = Schedule.LIBRARY
+    kernel_locals = ("cv",)
+
+    def shape_rule(self, params: ConvInputGradParams, g: Any, w: Any) -> tuple[Shape, np.dtype]:
+        p, spatial = params.conv, params.spatial
+        shape = (g.shape[0], w.shape[1] * p.groups, *spatial)
+        _check(p, shape, w.shape, g, w)
+        _expect_grad(p, g.shape, (shape[0], w.shape[0], *_outs(p, spatial, w.shape[2:])))
+        return shape, g.dtype
+
+    def evaluate(self, params: ConvInputGradParams, g: np.ndarray, w: np.ndarray) -> np.ndarray:
+        p, spatial = params.conv, params.spatial
+        n, (oc, cg, *kernel), groups = g.shape[0], w.shape, p.groups
+        outs = g.shape[2:]
+        wg = w.reshape(groups, oc // groups, -1).swapaxes(-1, -2)
+        cols = np.matmul(wg, _grouped(g, groups)).reshape(groups * cg, *kernel, n, *outs)
+        cols = np.moveaxis(cols, 1 + len(kernel), 0)  # (N, C, *kernel, *outs)
+        padded = [s + lo + hi for s, lo, hi in zip(spatial, p.lo, p.hi, strict=True)]
+        out = np.zeros((n, groups * cg, *padded), g.dtype)
+        for at in np.ndindex(*kernel):
+            region = tuple(
+                slice(a * dil, a * dil + (o - 1) * s + 1, s)
+                for a, dil, o, s in zip(at, p.dilation, outs, p.stride, strict=True)
+            )
+            out[(slice(None), slice(None), *region)] += cols[(slice(None), slice(None), *at)]
+        crop = tuple(slice(lo, lo + s) for lo, s in zip(p.lo, spatial, strict=True))
+        return np.ascontiguousarray(out[(slice(None), slice(None), *crop)])
+
+    def vjp(self, node: Node, h: Var, wanted: Sequence[bool]) -> list[Var | None]:
+        g, w = node.inputs
+        p = node.params.conv
+        return [
+            conv(h, w, p) if wanted[0] else None,
+            conv_weight_grad(h, g, p, w.shape[2:]) if wanted[1] else None,
+        ]
+
+    def emit(self, w: Any, node: Node) -> None:
+        g, wt = node.inputs
+        k = _Kernel(w, node, node.output.shape, wt.shape)
+        gs, ws = w.operand(g), w.operand(wt)
+        target = w.allocate(node.output, fill="0")
+        w.emit(1, f"{k.v('w')} = np.ascontiguousarray({ws}).reshape({k.weight})")
+        w.emit(1, f"{k.v('g')} = np.ascontiguousarray({gs}).reshape({k.grouped})")
+        k.start(zero_cols=False)
+        k.transpose(f"{k.v('t')}[cv_o, cv_m + cv_l]", f"{k.v('g')}[cv_n, cv_grp, cv_o, cv_l]")
+        w.emit(2, f"np.dot({k.v('w')}[cv_grp].T, {k.v('t')}, {k.v('cols')})")
+        k.windows(target, scatter=True)
+
+
+CONV_INPUT_GRAD = register(ConvInputGrad())
+
+
+class ConvWeightGrad(Primitive):
+    """``conv_weight_grad(x, g)``: the gradient of ``conv`` w.r.t. its weight."""
+
+    name = "conv_weight_grad"
+    schedule = Schedule.LIBRARY
+    kernel_locals = ("cv",)
+
+    def shape_rule(self, params: ConvWeightGradParams, x: Any, g: Any) -> tuple[Shape, np.dtype]:
+        p = params.conv
+        if x.ndim < 2 or g.ndim < 2:
+            raise ShapeError(f"conv_weight_grad: bad shapes {shape_str(x.shape)}, {g.shape}")
+        shape = (g.shape[1], x.shape[1] // p.groups, *params.kernel)
+        _check(p, x.shape, shape, x, g)
+        _expect_grad(p, g.shape, (x.shape[0], shape[0], *_outs(p, x.shape[2:], params.kernel)))
+        return shape, x.dtype
+
+    def evaluate(self, params: ConvWeightGradParams, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+        p, kernel = params.conv, params.kernel
+        cols = _columns(p, x, kernel)
+        out = np.matmul(_grouped(g, p.groups), cols.swapaxes(-1, -2))
+        return out.reshape(g.shape[1], x.shape[1] // p.groups, *kernel)
+
+    def vjp(self, node: Node, h: Var, wanted: Sequence[bool]) -> list[Var | None]:
+        x, g = node.inputs
+        p = node.params.conv
+        return [
+            conv_input_grad(g, h, p, x.shape[2:]) if wanted[0] else None,
+            conv(x, h, p) if wanted[1] else None,
+        ]
+
+    def emit(self, w: Any, node: Node) -> None:
+        x, g = node.inputs
+        k = _Kernel(w, node, x.shape, node.output.shape)
+        xs, gs = w.operand(x), w.operand(g)
+        target = w.allocate(node.output)
+        w.emit(1, f"{k.v('g')} = np.ascontiguousarray({gs}).reshape({k.grouped})")
+        w.emit(1, f"{k.v('dw')} = {target}.reshape({k.weight})")
+        k.start(zero_cols=True)
+        k.windows(xs, scatter=False)
+        k.transpose(f"{k.v('t')}[cv_o, cv_m + cv_l]", f"{k.v('g')}[cv_n, cv_grp, cv_o, cv_l]")
+        w.emit(2, f"np.dot({k.v('t')}, {k.v('cols')}.T, {k.v('dw')}[cv_grp])")
+
+
+CONV_WEIGHT_GRAD = register(ConvWeightGrad())
+
+
+def _expect_grad(p: ConvParams, got: Shape, want: Shape) -> None:
+    if len(got) != len(want) or any(a != b for a, b in zip(got, want, strict=True)):
+        raise ShapeError(
+            f"conv{len(p.stride)}d gradient: expected shape {shape_str(want)}, got {shape_str(got)}"
+        )
+
+
+class _Kernel:
+    """Kernel lines shared by the three ops: sizes, scratch names and the window loops."""
+
+    def __init__(self, w: Any, node: Node, x_shape: Shape, w_shape: Shape):
+        self.w, self.p = w, getattr(node.params, "conv", node.params)
+        self.tag, self.dtype = w.names[node.output], node.output.dtype.name
+        n, _, *spatial = x_shape
+        oc, self.cg, *kernel = w_shape
+        sizes = [*spatial, *kernel, oc, self.cg]
+        if not all(isinstance(s, int | np.integer) for s in sizes):
+            raise UnsupportedOpError(
+                f"conv kernels need concrete channel and spatial sizes, got {shape_str(x_shape)}"
+            )
+        self.spatial, self.kernel = [int(s) for s in spatial], [int(k) for k in kernel]
+        self.outs = [int(o) for o in _outs(self.p, spatial, kernel)]
+        g = self.p.groups
+        self.n, self.patch = n, self.cg * math.prod(self.kernel)
+        self.length = math.prod(self.outs)
+        self.weight = (g, int(oc) // g, self.patch)
+        self.grouped = (n, g, int(oc) // g, self.length)
+
+    def v(self, stem: str) -> str:
+        return f"cv_{stem}_{self.tag}"
+
+    def start(self, zero_cols: bool) -> None:
+        """The scratch matrices (``cols``; ``t``: channels by columns), the group loop."""
+        w, width = self.w, f"{self.n} * {self.length}"
+        make = "zeros" if zero_cols else "empty"
+        w.emit(1, f"{self.v('cols')} = np.{make}(({self.patch}, {width}), np.{self.dtype})")
+        w.emit(1, f"{self.v('t')} = np.empty(({self.weight[1]}, {width}), np.{self.dtype})")
+        w.emit(1, f"for cv_grp in range({self.p.groups}):")
+
+    def transpose(self, target: str, source: str) -> None:
+        """``target = source`` between ``(N, G, OC/G, L)`` and ``(OC/G, N * L)`` layouts."""
+        self.w.emit(2, f"for cv_n in range({self.n}):")
+        self.w.emit(3, f"cv_m = cv_n * {self.length}")
+        self.w.emit(3, f"for cv_o in range({self.weight[1]}):")
+        self.w.emit(4, f"for cv_l in range({self.length}):")
+        self.w.emit(5, f"{target} = {source}")
+
+    def windows(self, array: str, scatter: bool) -> None:
+        """Copy the windows of ``array`` into the columns, or (``scatter``) add the
+        columns back into ``array``; positions in the padding are skipped."""
+        w, p, d = self.w, self.p, len(self.kernel)
+        w.emit(2, f"for cv_n in range({self.n}):")
+        w.emit(3, f"for cv_c in range({self.cg}):")
+        w.emit(4, f"cv_ch = cv_grp * {self.cg} + cv_c")
+        indent = 4
+        for j, k in enumerate(self.kernel):
+            w.emit(indent, f"for cv_k{j} in range({k}):")
+            indent += 1
+        row, size = ["cv_c"], 1
+        for j in reversed(range(d)):  # row (c, k0, k1, ...) of the columns
+            row.insert(1, f"cv_k{j}" if size == 1 else f"cv_k{j} * {size}")
+            size *= self.kernel[j]
+        row[0] = f"cv_c * {size}"
+        w.emit(indent, f"cv_r = {' + '.join(row)}")
+        last, o_last = d - 1, self.outs[-1]
+        lo, s_last, dil = p.lo[last], p.stride[last], p.dilation[last]
+        first, stop = "0", str(o_last)
+        if lo or p.hi[last]:  # the output positions whose window element is inside
+            shift = f"cv_k{last} * {dil} - {lo}"
+            first, stop = "cv_a", "cv_z"
+            w.emit(indent, f"cv_a = max(0, -(({shift}) // {s_last}))")
+            w.emit(
+                indent,
+                f"cv_z = min({o_last}, ({self.spatial[last] - 1} - ({shift})) // {s_last} + 1)",
+            )
+        offset = [f"cv_n * {self.length}"]
+        for j in range(last):
+            w.emit(indent, f"for cv_o{j} in range({self.outs[j]}):")
+            indent += 1
+            w.emit(indent, f"cv_i{j} = {_position(j, p)}")
+            if p.lo[j] or p.hi[j]:  # a window row in the padding: nothing to read
+                w.emit(indent, f"if cv_i{j} < 0 or cv_i{j} >= {self.spatial[j]}:")
+                w.emit(indent + 1, "continue")
+            offset.append(f"cv_o{j} * {math.prod(self.outs[j + 1 :])}")
+        w.emit(indent, f"cv_b = {' + '.join(offset)}")
+        w.emit(indent, f"for cv_o{last} in range({first}, {stop}):")
+        indent += 1
+        at = ", ".join(["cv_n", "cv_ch", *(f"cv_i{j}" for j in range(last)), _position(last, p)])
+        if scatter:
+            w.emit(indent, f"{array}[{at}] += {self.v('cols')}[cv_r, cv_b + cv_o{last}]")
+        else:
+            w.emit(indent, f"{self.v('cols')}[cv_r, cv_b + cv_o{last}] = {array}[{at}]")
+
+
+def _position(j: int, p: ConvParams) -> str:
+    """The input index read by output position ``cv_o{j}`` at kernel offset ``cv_k{j}``."""
+    step = f"cv_o{j} * {p.stride[j]}" if p.stride[j] != 1 else f"cv_o{j}"
+    dil = f"cv_k{j} * {p.dilation[j]}" if p.dilation[j] != 1 else f"cv_k{j}"
+    return f"{step} + {dil}" + (f" - {p.lo[j]}" if p.lo[j] else "")
+
+
+def conv(x: Var, w: Var, params: ConvParams) -> Var:
+    """``conv(x, w)`` as one node (see the module's example)."""
+    return CONV.bind([x, w], params)
+
+
+def conv_input_grad(g: Var, w: Var, params: ConvParams, spatial: Sequence) -> Var:
+    """The gradient of ``conv(x, w, params)`` w.r.t. ``x`` (of spatial sizes ``spatial``).
+
+    >>> f64, p = np.dtype('float64'), ConvParams((2,), (0,), (0,), (1,))
+    >>> conv_input_grad(Var((4, 2, 3), f64), Var((2, 3, 3), f64), p, (8,)).shape
+    (4, 3, 8)
+    """
+    return CONV_INPUT_GRAD.bind([g, w], ConvInputGradParams(params, tuple(spatial)))
+
+
+def conv_weight_grad(x: Var, g: Var, params: ConvParams, kernel: Sequence) -> Var:
+    """The gradient of ``conv(x, w, params)`` w.r.t. ``w`` (of kernel sizes ``kernel``).
+
+    >>> f64, p = np.dtype('float64'), ConvParams((2,), (0,), (0,), (1,))
+    >>> conv_weight_grad(Var((4, 3, 8), f64), Var((4, 2, 3), f64), p, (3,)).shape
+    (2, 3, 3)
+    """
+    return CONV_WEIGHT_GRAD.bind([x, g], ConvWeightGradParams(params, tuple(kernel)))
