@@ -8,7 +8,10 @@ Each piece is a kernel of its own with positional parameter names and its own si
 symbols, so identical layers give the same source: one file, compiled once, shared
 within and across graphs.  A small Python driver allocates the values passed between
 pieces and calls them in order (an ``@njit`` driver would link every piece into one
-module and optimize it whole, which costs as much as the unsplit kernel).
+module and optimize it whole, which costs as much as the unsplit kernel).  Views
+(transposes, reshapes) are never handed from piece to piece: a piece reads what they
+view and takes the view itself, so no piece copies a transposed weight for another;
+the copy that writes an output runs in the piece that computes its value.
 
 Example:
     >>> import numpy as np, sympy
@@ -38,6 +41,8 @@ import sympy
 from symgrad import ir
 from symgrad.compiler.codegen import kernel as writer
 from symgrad.compiler.codegen.outputs import materialize_outputs
+from symgrad.ir import Schedule
+from symgrad.ir.primitives.core import ELEMENTWISE
 from symgrad.ir.size_rewrite import free_sizes, rewrite_sizes, size_symbols
 from symgrad.ir.sizes import size_symbol
 
@@ -115,27 +120,58 @@ def creation_order(graph: ir.Graph) -> list[ir.Node]:
 def cut(graph: ir.Graph) -> list[Piece]:
     """The graph's nodes as pieces: runs of one scope, at most :data:`PIECE_NODES` long."""
     runs: list[list[ir.Node]] = []
+    home: dict[ir.Var, int] = {}
+    outputs = set(graph.outputs)
     for node in creation_order(graph):
         last = runs[-1] if runs else None
-        if last is None or last[-1].scope != node.scope or len(last) >= PIECE_NODES:
+        source = node.inputs[0] if _is_output_copy(node, outputs) else None
+        if source in home:  # joins what it copies: no piece of copies, no copy handed on
+            runs[home[source]].append(node)
+        elif last is None or last[-1].scope != node.scope or len(last) >= PIECE_NODES:
             runs.append([node])
         else:
             last.append(node)
-    home = {node.output: k for k, run in enumerate(runs) for node in run}
-    outputs = set(graph.outputs)
+        home[node.output] = home.get(source, len(runs) - 1)
     handed_on: set[ir.Var] = set()
     pieces = []
     for k, run in enumerate(runs):
         inputs: list[ir.Var] = []
         for node in run:
-            for v in node.inputs:
-                if home.get(v) != k and v not in inputs:
+            for v in _read_through_views(node.inputs, home, k):
+                if v not in inputs:
                     inputs.append(v)
                     handed_on.add(v)
         pieces.append(Piece(run, inputs, []))
     for k, run in enumerate(runs):
         pieces[k].outputs = [n.output for n in run if n.output in outputs or n.output in handed_on]
     return [p for p in pieces if p.outputs]
+
+
+def _read_through_views(values: Sequence[ir.Var], home: dict[ir.Var, int], k: int) -> list[ir.Var]:
+    """What piece ``k`` receives for ``values``: a view (transpose, reshape...) made in
+    another piece is taken again here from what it views, never handed on as a copy."""
+    received = []
+    for v in values:
+        producer = v.producer
+        if home.get(v, k) == k:  # made here, or an input of the whole graph
+            if producer is None or v not in home:
+                received.append(v)
+        elif producer.primitive.schedule is Schedule.VIEW:
+            received += _read_through_views(producer.inputs, home, k)
+        else:
+            received.append(v)
+    return received
+
+
+def _is_output_copy(node: ir.Node, outputs: set[ir.Var]) -> bool:
+    """Whether ``node`` is the identity copy that :func:`materialize_outputs` gives an
+    output (of a view, an input or a repeated value)."""
+    return (
+        node.output in outputs
+        and node.primitive is ELEMENTWISE
+        and len(node.inputs) == 1
+        and node.expr == ir.arg(0)
+    )
 
 
 def _local_sizes(graph: ir.Graph) -> bool:

@@ -15,6 +15,7 @@ import torch
 import symgrad as sg
 from symgrad.compiler.backend import kernel_path
 from symgrad.compiler.codegen import pieces
+from symgrad.ir import Schedule
 from symgrad.runtime import tiers
 
 
@@ -64,15 +65,22 @@ def test_twelve_identical_layers_share_one_layer_kernel_file(tmp_path, monkeypat
     calls = [line.split("(")[0].strip() for line in plan.driver.splitlines()[1:]]
     calls = [c for c in calls if c.startswith("p")]
     counts = {c: calls.count(c) for c in set(calls)}
-    # the forward Tanh and the weight and bias updates run 12 times each, the forward
-    # Linear 11 (the first reads the argument, not a piece's output), the backward of a
-    # layer 10 (the first needs no input gradient, the last meets the loss)
-    assert sorted(counts.values(), reverse=True)[:5] == [12, 12, 12, 11, 10]
+    # the forward Linear and Tanh and the weight and bias updates run 12 times each (a
+    # transposed weight is read where it is used, never handed on as a copy), the
+    # backward of a layer 10 (the first needs no input gradient, the last meets the loss)
+    assert sorted(counts.values(), reverse=True)[:5] == [12, 12, 12, 12, 10]
     assert len(plan.pieces) < len(calls) // 4
     files = set(tmp_path.glob("k_*.py"))
     assert {kernel_path(p.source) for p in plan.pieces} <= files  # a file per distinct piece
     # every piece is bounded
     assert all(len(p.graph.nodes) <= pieces.PIECE_NODES + len(p.graph.outputs) for p in plan.pieces)
+    graph = _kernel(step, x, y).graph
+    outputs = set(graph.outputs)
+    for piece in pieces.cut(graph):
+        for v in piece.outputs:  # a transposed weight is never copied for another piece
+            assert v in outputs or v.producer.primitive.schedule is not Schedule.VIEW
+        # the copy that writes a gradient output runs in the piece that computes it
+        assert not all(pieces._is_output_copy(node, outputs) for node in piece.nodes)
 
 
 @pytest.mark.parametrize("tier", ["sync", "background"])
