@@ -1,4 +1,5 @@
-"""Graph rewrites: elementwise fusion, common-subexpression elimination, dead-code elimination.
+"""Graph rewrites: elementwise fusion, common-subexpression elimination, dead-code elimination,
+transposed products.
 
 Passes rewrite a graph they own in place (clone a graph first with
 :meth:`symgrad.ir.Graph.clone`) and return the rebuilt graph.  Constants fold
@@ -178,11 +179,63 @@ def merge_slice_adds(graph: ir.Graph) -> ir.Graph:
     return graph.rebuild()
 
 
+def _is_matrix_transpose(var: ir.Var) -> bool:
+    producer = var.producer
+    return producer is not None and producer.primitive is ir.PERMUTE and var.ndim == 2
+
+
+def _transposed(var: ir.Var, like: ir.Node) -> ir.Var:
+    """``var.T``: what a transpose views, else a new transpose placed where ``like`` is."""
+    if _is_matrix_transpose(var):
+        return var.producer.inputs[0]
+    view = ir.permute(var, (1, 0))
+    view.producer.scope, view.producer.serial = like.scope, like.serial
+    return view
+
+
+def transpose_products(graph: ir.Graph) -> ir.Graph:
+    """A matrix product read only through its transpose, ``(a @ b).T``, becomes
+    ``b.T @ a.T``: BLAS writes the transposed result, with no transposed copy.
+
+    A weight's gradient is such a product (``(x.T @ g).T``), copied into ``.grad`` and
+    read transposed by the optimizer; it is now ``g.T @ x``.
+    """
+    readers: dict[ir.Var, list[ir.Node]] = {}
+    for node in graph.nodes:
+        for var in set(node.inputs):
+            readers.setdefault(var, []).append(node)
+    outputs = set(graph.outputs)
+    representative: dict[ir.Var, ir.Var] = {}
+    for node in list(graph.nodes):
+        product = node.output
+        users = readers.get(product, [])
+        if (
+            node.primitive is not ir.MATMUL
+            or product in outputs
+            or not users
+            or any(v.ndim != 2 for v in (*node.inputs, product))
+            or not all(_is_matrix_transpose(user.output) for user in users)
+        ):
+            continue
+        a, b = node.inputs
+        node.inputs = (_transposed(b, node), _transposed(a, node))
+        product.shape = product.shape[::-1]
+        node.rewritten()
+        representative.update({user.output: product for user in users})
+    for node in graph.nodes:
+        node.inputs = tuple(representative.get(v, v) for v in node.inputs)
+        node.rewritten()
+    graph.outputs = [representative.get(v, v) for v in graph.outputs]
+    return graph.rebuild()
+
+
 def optimize(graph: ir.Graph) -> ir.Graph:
     """CSE, fusion, CSE again; dead nodes drop out as each pass rebuilds the graph.
 
     The first CSE merges repeated work so that fusion sees its true consumers; summed
     slice gradients merge before fusion, so what is left of their sum can fuse.
+    Transposed products are turned around last (their new transposes merged by CSE).
     """
     graph = merge_slice_adds(eliminate_common(drop_gradient_stops(graph)))
-    return eliminate_common(fuse_elementwise(graph))
+    graph = eliminate_common(fuse_elementwise(graph))
+    return eliminate_common(transpose_products(graph))
