@@ -16,8 +16,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import importlib.metadata
 import importlib.util
 import os
 import sys
@@ -32,11 +32,22 @@ import numpy as np
 from symgrad.compiler import machine_code
 from symgrad.version import __version__
 
-# Read from the installed metadata, so that importing symgrad does not import Numba.
-_NUMBA_VERSION = importlib.metadata.version("numba")
 # Numba settings that change the machine code of the same source: part of every file name.
 CODE_FLAGS = ("NUMBA_BOUNDSCHECK", "NUMBA_OPT", "NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES")
-VERSION_TAG = f"symgrad {__version__}; numba {_NUMBA_VERSION}; numpy {np.__version__}\n"
+
+
+@functools.cache
+def _version_tag() -> str:
+    """The versions that make up every kernel's digest.
+
+    Numba's version comes from its installed metadata (read at the first digest, not at
+    import: ``importlib.metadata`` costs about 15 ms), so that hashing does not import Numba.
+    """
+    import importlib.metadata
+
+    numba_version = importlib.metadata.version("numba")
+    return f"symgrad {__version__}; numba {numba_version}; numpy {np.__version__}\n"
+
 
 #: What the cache did in this process: ``sources_written`` (new files),
 #: ``sources_rebuilt`` (bad files replaced), ``modules_imported``, ``memory_hits``,
@@ -96,7 +107,7 @@ def cache_dir() -> Path:
 def source_digest(source: str) -> str:
     """The content hash naming a kernel's file (versions and code flags included)."""
     flags = ";".join(f"{name}={os.environ.get(name, '')}" for name in CODE_FLAGS)
-    return hashlib.sha256((VERSION_TAG + flags + "\n" + source).encode()).hexdigest()[:32]
+    return hashlib.sha256((_version_tag() + flags + "\n" + source).encode()).hexdigest()[:32]
 
 
 def _write_atomically(path: Path, text: str) -> None:
