@@ -30,7 +30,7 @@ from symgrad.frontend.apply import (
     parse_sizes,
 )
 from symgrad.frontend.tensor import Tensor
-from symgrad.frontend.views import WriteBack, mark_view
+from symgrad.frontend.views import Read, WriteBack, mark_view
 from symgrad.ir.primitives.concat import ConcatParams
 from symgrad.ir.primitives.indexing import (
     ARRAY,
@@ -76,7 +76,12 @@ def permute(x: Tensor, *dims) -> Tensor:
     if len(axes) != x.ndim:
         raise ShapeError(f"permute: {axes} does not list the {x.ndim} dims of {shape_str(x.shape)}")
     normal = tuple(normalize_dim(a, x.ndim, "permute") for a in axes)
-    return mark_view(apply(ir.PERMUTE, [x], PermuteParams(normal)), x, _permuted_back(normal))
+    params = PermuteParams(normal)
+    return mark_view(apply(ir.PERMUTE, [x], params), x, _permuted_back(normal), _permuted(params))
+
+
+def _permuted(params: PermuteParams) -> Read:
+    return lambda base: apply(ir.PERMUTE, [base], params)
 
 
 def _permuted_back(axes: tuple[int, ...]) -> WriteBack:
@@ -86,6 +91,10 @@ def _permuted_back(axes: tuple[int, ...]) -> WriteBack:
 
 def _reshaped_back(base: Tensor, view: Tensor) -> None:
     assign(base, _fresh(reshape(view, base.shape)))
+
+
+def _reshaped(shape: tuple) -> Read:
+    return lambda base: reshape(base, shape)
 
 
 def _fresh(x: Tensor) -> Tensor:
@@ -105,12 +114,13 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 
 _SWAP = PermuteParams((1, 0))
 _SWAPPED_BACK = _permuted_back((1, 0))
+_SWAPPED = _permuted(_SWAP)
 
 
 def matrix_transpose(x: Tensor) -> Tensor:
     """``x.T``: all dims reversed (the matrix transpose for 2-D tensors)."""
     if x.ndim == 2:  # the common case (``x @ w.T`` in every Linear layer), kept short
-        return mark_view(apply(ir.PERMUTE, [x], _SWAP), x, _SWAPPED_BACK)
+        return mark_view(apply(ir.PERMUTE, [x], _SWAP), x, _SWAPPED_BACK, _SWAPPED)
     return permute(x, tuple(reversed(range(x.ndim)))) if x.ndim > 1 else x
 
 
@@ -121,13 +131,14 @@ def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     else:
         dims = set(normalize_dims(dim, x.shape, "squeeze"))
     kept = tuple(n for d, n in enumerate(x.shape) if not (d in dims and n == 1))
-    return mark_view(reshape(x, kept), x, _reshaped_back)
+    return mark_view(reshape(x, kept), x, _reshaped_back, _reshaped(kept))
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at ``dim`` (``-1`` appends)."""
     at = normalize_dim(dim, x.ndim + 1, "unsqueeze")
-    return mark_view(reshape(x, (*x.shape[:at], 1, *x.shape[at:])), x, _reshaped_back)
+    shape = (*x.shape[:at], 1, *x.shape[at:])
+    return mark_view(reshape(x, shape), x, _reshaped_back, _reshaped(shape))
 
 
 def expand(x: Tensor, *sizes) -> Tensor:
@@ -213,7 +224,8 @@ def getitem(x: Tensor, index) -> Tensor:
     key, arrays = _index_key(x, index if isinstance(index, tuple) else (index,))
     if not arrays:
         written_back = lambda base, view: setitem(base, index, view)  # noqa: E731
-        return mark_view(_basic_getitem(x, key), x, written_back)
+        read = lambda base: _basic_getitem(base, key)  # noqa: E731
+        return mark_view(_basic_getitem(x, key), x, written_back, read)
     return apply(ir.GATHER, [x, *arrays], GatherParams(key))
 
 

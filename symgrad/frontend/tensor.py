@@ -87,6 +87,7 @@ class Tensor:
         "_var",
         "_version",
         "_view_of",
+        "_views",  # weak references to views of this tensor (set by the first one)
         "requires_grad",
     )
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray * Tensor → Tensor

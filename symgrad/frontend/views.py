@@ -9,7 +9,9 @@ base with that region replaced, and so on up a chain of views.
 
 Views made by basic indexing (ints, slices, None, ``...``), ``permute``/``transpose``/
 ``.T``, ``squeeze`` and ``unsqueeze`` are tracked (PyTorch makes these views always).
-A view read again after its base changed through another view is not refreshed.
+A tensor also knows its live views and how each reads it: after it changes in place
+(directly or through one of them), the others are read again from its new value, so
+a view made before the change shows it, as PyTorch's views of shared storage do.
 
 Example:
     >>> import symgrad as sg
@@ -25,28 +27,56 @@ Example:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
 from symgrad.errors import GradError
 from symgrad.frontend.tensor import Tensor
 
 WriteBack = Callable[[Tensor, Tensor], None]
+Read = Callable[[Tensor], Tensor]
+
+_WRITING: list[Tensor] = []  # views being written back into their bases (already current)
 
 
-def mark_view(view: Tensor, base: Tensor, write_back: WriteBack) -> Tensor:
-    """Record that ``view`` is a view of ``base``: ``write_back(base, view)`` puts a new
-    value of ``view`` into ``base``.  Returns ``view``."""
+def mark_view(view: Tensor, base: Tensor, write_back: WriteBack, read: Read) -> Tensor:
+    """Record that ``view`` is ``read(base)``, a view of ``base``: ``write_back(base, view)``
+    puts a new value of ``view`` into ``base``.  Returns ``view``."""
     if view is not base:
-        view._view_of = (base, write_back)
+        view._view_of = (base, write_back, read)
+        views = getattr(base, "_views", None)  # weakly: a view nobody holds is not refreshed
+        if views is None:
+            views = base._views = []
+        views.append(weakref.ref(view))
+        if len(views) >= 32 and not len(views) & (len(views) - 1):  # at powers of two
+            views[:] = [ref for ref in views if ref() is not None]
     return view
 
 
 def write_through(target: Tensor) -> None:
-    """After an in-place op recorded on ``target``: the same change in the tensor it views."""
+    """After an in-place op recorded on ``target``: its views read it again, and the same
+    change goes into the tensor it views (whose other views then read that again)."""
+    _refresh_views(target)
     link = target._view_of
     if link is not None:
-        base, write_back = link
-        write_back(base, target)
+        base, write_back, _ = link
+        _WRITING.append(target)
+        try:
+            write_back(base, target)
+        finally:
+            _WRITING.pop()
+
+
+def _refresh_views(base: Tensor) -> None:
+    for ref in list(getattr(base, "_views", ())):
+        view = ref()
+        link = None if view is None else view._view_of
+        if link is None or link[0] is not base or any(view is w for w in _WRITING):
+            continue
+        fresh = link[2](base)
+        view._var = fresh._var
+        view.requires_grad = view.requires_grad or fresh.requires_grad
+        _refresh_views(view)
 
 
 def check_view_writable(target: Tensor) -> None:

@@ -93,3 +93,50 @@ def test_a_copy_is_not_a_view():
     gathered = a[sg.tensor([0, 2])]  # an index tensor gathers: a copy, as in PyTorch
     gathered.mul_(0)
     np.testing.assert_allclose(a.numpy(), A)
+
+
+# Each takes (library, b), makes a view of b, changes b (directly or through another
+# view) and returns the view made before the change: it must show the change.
+STALE_VIEWS = {
+    "row, then a column write": lambda lib, b: (b[0], b[:, 1].mul_(3))[0],
+    "transpose, then the base": lambda lib, b: (b.T, b.add_(1))[0],
+    "view of a view, then a row": lambda lib, b: (b[1:][0], b[1].mul_(-2))[0],
+    "columns, then setitem on the base": lambda lib, b: (b[:, :2], b.__setitem__(0, 5.0))[0],
+    "unsqueezed row, then a transpose write": lambda lib, b: (
+        b[2].unsqueeze(1),
+        b.T[3].add_(b.T[0]),
+    )[0],
+}
+
+
+def _stale_result(lib, a, edit):
+    b = a * 1
+    view = edit(lib, b)
+    return (view * view).sum() + (b * b).sum(), view
+
+
+@pytest.mark.parametrize("name", list(STALE_VIEWS))
+def test_a_view_made_before_a_change_shows_it_eagerly(name):
+    edit = STALE_VIEWS[name]
+    ta = torch.tensor(A, requires_grad=True)
+    expected, expected_view = _stale_result(torch, ta, edit)
+    expected.backward()
+    a = sg.tensor(A, requires_grad=True)
+    got, view = _stale_result(sg, a, edit)
+    got.backward()
+    np.testing.assert_allclose(view.detach().numpy(), expected_view.detach().numpy())
+    np.testing.assert_allclose(got.item(), expected.item(), rtol=1e-12)
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("tier", ["interpret", "sync"])
+@pytest.mark.parametrize("name", list(STALE_VIEWS))
+def test_a_view_made_before_a_change_shows_it_compiled(name, tier):
+    edit = STALE_VIEWS[name]
+    expected = _stale_result(torch, torch.tensor(A), edit)[1].numpy()
+    got = sg.compile(lambda a: _stale_result(sg, a, edit)[1], tier=tier)(sg.tensor(A))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
+    ta = torch.tensor(A, requires_grad=True)
+    _stale_result(torch, ta, edit)[0].backward()
+    grad = sg.grad(lambda a: _stale_result(sg, a, edit)[0], tier=tier)(sg.tensor(A))
+    np.testing.assert_allclose(grad.numpy(), ta.grad.numpy(), rtol=1e-12, atol=1e-12)
