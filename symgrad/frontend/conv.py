@@ -3,9 +3,10 @@ helpers that :mod:`symgrad.frontend.pooling` shares.
 
 A convolution is one ``conv`` node (:mod:`symgrad.ir.primitives.conv`: zero padding,
 stride, dilation and groups are its parameters; kernels are im2col plus BLAS), and
-its bias one broadcast add.  Pooling composes the window helpers here: constant
-padding (``pad_dims``) and one ``getitem`` gather of the sliding windows
-(``windows``).
+its bias one broadcast add.  Average and adaptive pooling compose the window helpers
+here: constant padding (``pad_dims``) and one ``getitem`` gather of the sliding
+windows (``windows``); max pooling is a primitive of its own
+(:mod:`symgrad.ir.primitives.pooling`).
 
 Example:
     >>> import symgrad as sg

@@ -1,11 +1,11 @@
 """Pooling with PyTorch's names (part of ``sg.functional``): max, average and adaptive
 average pooling in 1-D and 2-D.
 
-Max pooling is composed from existing differentiable ops: constant ``-inf`` padding,
-one ``getitem`` gather of the sliding windows, then ``amax`` over the window dims.
+Max pooling is one ``max_pool`` node (:mod:`symgrad.ir.primitives.pooling`): each
+window's gradient goes to its first maximum (the last NaN, if any), as PyTorch's, and
+``return_indices=True`` adds PyTorch's indices (a ``max_pool_indices`` node).
 Average pooling sums each window with a depthwise ``conv`` node (a kernel of ones,
-zero padding), then divides by PyTorch's divisors.  The gradient of ``amax``
-splits evenly between tied maxima inside one window (PyTorch picks one of them).
+zero padding), then divides by PyTorch's divisors.
 
 Example:
     >>> import symgrad as sg
@@ -20,14 +20,13 @@ Example:
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from symgrad.dtypes import is_floating
-from symgrad.errors import ShapeError, UnsupportedOpError
-from symgrad.frontend import reductions, shape_ops
+from symgrad.errors import ShapeError
+from symgrad.frontend import shape_ops
 from symgrad.frontend.apply import apply, as_tensor, mean, sum
 from symgrad.frontend.conv import (
     IntOrTuple,
@@ -40,14 +39,20 @@ from symgrad.frontend.conv import (
 )
 from symgrad.frontend.tensor import Tensor
 from symgrad.ir.primitives.conv import CONV, ConvParams
+from symgrad.ir.primitives.pooling import MAX_POOL, MAX_POOL_INDICES, PoolParams
+
+
+def _window_args(op, d, kernel_size, stride, padding, dilation) -> tuple[tuple[int, ...], ...]:
+    """``kernel, stride, padding, dilation`` as ``d`` ints each (``stride`` defaults to the
+    kernel, as in PyTorch)."""
+    kernel = ntuple(kernel_size, d, "kernel_size", op)
+    stride = kernel if stride is None or stride == [] else ntuple(stride, d, "stride", op)
+    return kernel, stride, ntuple(padding, d, "padding", op), ntuple(dilation, d, "dilation", op)
 
 
 def _pool_setup(op, input, d, kernel_size, stride, padding, dilation, ceil_mode):
     x, unbatched = batched(op, as_tensor(input), d)
-    kernel = ntuple(kernel_size, d, "kernel_size", op)
-    stride = kernel if stride is None or stride == [] else ntuple(stride, d, "stride", op)
-    pads = ntuple(padding, d, "padding", op)
-    dilation = ntuple(dilation, d, "dilation", op)
+    kernel, stride, pads, dilation = _window_args(op, d, kernel_size, stride, padding, dilation)
     if any(2 * p > dil * (k - 1) + 1 for p, k, dil in zip(pads, kernel, dilation, strict=True)):
         raise ValueError(
             f"{op}: pad should be at most half of effective kernel size, got padding={padding} "
@@ -78,27 +83,29 @@ def max_pool(
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
-) -> Tensor:
+) -> Tensor | tuple[Tensor, Tensor]:
     """N-d max pooling (``d`` spatial dims): the largest value of each window (padding
-    counts as ``-inf``), as PyTorch's ``max_pool{d}d``.  Tied maxima in a window share the
-    gradient evenly (PyTorch gives it to one); ``return_indices=True`` raises
-    ``UnsupportedOpError``.  Inside ``@sg.compile`` only the batch size is symbolic.
+    counts as ``-inf``; a NaN in a window wins), as PyTorch's ``max_pool{d}d``.  All of a
+    window's gradient goes to its first maximum, as in PyTorch.  ``return_indices=True``
+    also returns PyTorch's indices: int64 flat positions in each input plane.  Inside
+    ``@sg.compile`` the sizes stay symbolic (a stride above 1 specialises the spatial ones).
+    Padding above half the kernel raises ``ShapeError``, as PyTorch refuses it.
 
     >>> import symgrad as sg
     >>> x = sg.tensor([[[1., 1., 0., 2.]]], requires_grad=True)
-    >>> max_pool(x, 1, 2).sum().backward(); x.grad
-    tensor([[[0.5, 0.5, 0. , 1. ]]])
+    >>> values, indices = max_pool(x, 1, 2, return_indices=True); indices
+    tensor([[[0, 3]]])
+    >>> values.sum().backward(); x.grad
+    tensor([[[1., 0., 0., 1.]]])
     """
     op = f"max_pool{d}d"
-    if return_indices:
-        raise UnsupportedOpError(f"{op}: return_indices=True is not supported")
-    x, unbatched, kernel, stride, pads, his, dilation, outs = _pool_setup(
-        op, input, d, kernel_size, stride, padding, dilation, ceil_mode
-    )
-    x = pad_dims(x, 2, pads, his, -math.inf)
-    win = windows(x, 2, kernel, stride, dilation, outs)
-    out = reductions.amax(win, tuple(range(2 + d, 2 + 2 * d)))
-    return shape_ops.squeeze(out, 0) if unbatched else out
+    x, unbatched = batched(op, as_tensor(input), d)
+    windows = _window_args(op, d, kernel_size, stride, padding, dilation)
+    params = PoolParams(*windows, ceil_mode=bool(ceil_mode))
+    results = [apply(p, [x], params) for p in (MAX_POOL, MAX_POOL_INDICES)[: 1 + return_indices]]
+    if unbatched:
+        results = [shape_ops.squeeze(t, 0) for t in results]
+    return tuple(results) if return_indices else results[0]
 
 
 def avg_pool(
@@ -157,14 +164,15 @@ def max_pool1d(
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
-) -> Tensor:
+) -> Tensor | tuple[Tensor, Tensor]:
     """1-D max pooling of ``(N, C, L)`` (or ``(C, L)``), as
-    ``torch.nn.functional.max_pool1d``; ``stride`` defaults to ``kernel_size``.  Ties
-    share the gradient, and ``return_indices`` is unsupported (see :func:`max_pool`).
+    ``torch.nn.functional.max_pool1d``; ``stride`` defaults to ``kernel_size``.  A tie's
+    gradient goes to the first maximum; ``return_indices=True`` returns ``(values,
+    indices)`` (see :func:`max_pool`).
 
     >>> import symgrad as sg
-    >>> max_pool1d(sg.tensor([[[1.0, 3.0, 2.0]]]), 2, stride=1)
-    tensor([[[3., 3.]]])
+    >>> max_pool1d(sg.tensor([[[1.0, 3.0, 2.0]]]), 2, stride=1, return_indices=True)
+    (tensor([[[3., 3.]]]), tensor([[[1, 1]]]))
     """
     return max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
@@ -177,10 +185,11 @@ def max_pool2d(
     dilation: IntOrTuple = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
-) -> Tensor:
+) -> Tensor | tuple[Tensor, Tensor]:
     """2-D max pooling of ``(N, C, H, W)`` (or ``(C, H, W)``), as
-    ``torch.nn.functional.max_pool2d``; ``stride`` defaults to ``kernel_size``.  Ties
-    share the gradient, and ``return_indices`` is unsupported (see :func:`max_pool`).
+    ``torch.nn.functional.max_pool2d``; ``stride`` defaults to ``kernel_size``.  A tie's
+    gradient goes to the first maximum; ``return_indices=True`` returns ``(values,
+    indices)`` (see :func:`max_pool`).
 
     >>> import symgrad as sg
     >>> max_pool2d(sg.zeros(1, 2, 7, 7), 3, stride=2, padding=1, ceil_mode=True).shape

@@ -49,6 +49,17 @@ from symgrad.ir.primitives.indexing import GATHER, SCATTER_ADD, gather, scatter_
 from symgrad.ir.primitives.iota import IOTA, IotaParams, iota
 from symgrad.ir.primitives.matmul import MATMUL, matmul
 from symgrad.ir.primitives.permute import PERMUTE, permute
+from symgrad.ir.primitives.pooling import (
+    MAX_POOL,
+    MAX_POOL_GRAD,
+    MAX_POOL_INDICES,
+    MAX_POOL_PICK,
+    PoolParams,
+    max_pool,
+    max_pool_grad,
+    max_pool_indices,
+    max_pool_pick,
+)
 from symgrad.ir.primitives.slicing import (
     SLICE,
     SLICE_ADD,
@@ -71,6 +82,10 @@ __all__ = [
     "IOTA",
     "MATMUL",
     "MAX",
+    "MAX_POOL",
+    "MAX_POOL_GRAD",
+    "MAX_POOL_INDICES",
+    "MAX_POOL_PICK",
     "MIN",
     "PERMUTE",
     "PLAIN",
@@ -87,6 +102,7 @@ __all__ = [
     "Graph",
     "IotaParams",
     "Node",
+    "PoolParams",
     "Primitive",
     "ReduceParams",
     "ReshapeParams",
@@ -106,6 +122,10 @@ __all__ = [
     "gather",
     "iota",
     "matmul",
+    "max_pool",
+    "max_pool_grad",
+    "max_pool_indices",
+    "max_pool_pick",
     "permute",
     "reduce_sum",
     "register",

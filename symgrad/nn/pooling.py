@@ -52,15 +52,17 @@ class _MaxPoolNd(Module):
 class MaxPool1d(_MaxPoolNd):
     """The largest value of each window of ``(N, C, L)``; ``stride`` defaults to the kernel.
 
-    ``return_indices=True`` is accepted by the constructor but not supported: calling
-    the layer then raises ``UnsupportedOpError``.
+    A window's gradient goes to its first maximum, as in PyTorch; with
+    ``return_indices=True`` the layer returns ``(values, indices)``.
 
     >>> import symgrad as sg
     >>> MaxPool1d(2)(sg.tensor([[[1.0, 3.0, 2.0, 0.0]]]))
     tensor([[[3., 2.]]])
+    >>> MaxPool1d(2, return_indices=True)(sg.tensor([[[1.0, 3.0, 2.0, 2.0]]]))[1]
+    tensor([[[1, 2]]])
     """
 
-    def forward(self, input: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         """``F.max_pool1d`` with the layer's settings.
 
         >>> import symgrad as sg
@@ -81,16 +83,15 @@ class MaxPool1d(_MaxPoolNd):
 class MaxPool2d(_MaxPoolNd):
     """The largest value of each window of ``(N, C, H, W)``; padding counts as ``-inf``.
 
-    ``kernel_size``, ``stride``, ``padding`` and ``dilation`` are ints or pairs.
-    ``return_indices=True`` is not supported: calling the layer raises
-    ``UnsupportedOpError``.
+    ``kernel_size``, ``stride``, ``padding`` and ``dilation`` are ints or pairs.  With
+    ``return_indices=True`` the layer returns ``(values, indices)``, as PyTorch's.
 
     >>> import symgrad as sg
     >>> MaxPool2d(3, stride=2, padding=1)(sg.randn(1, 2, 7, 7)).shape
     (1, 2, 4, 4)
     """
 
-    def forward(self, input: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         """``F.max_pool2d`` with the layer's settings.
 
         >>> import symgrad as sg

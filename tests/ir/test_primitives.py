@@ -30,6 +30,7 @@ F64 = np.dtype(np.float64)
 I64 = np.dtype(np.int64)
 EVERY_OTHER_ROW = ("slice", 1, None, 2)
 INDEX_0 = ("array", 0)
+POOL = ir.PoolParams((3, 2), (2, 1), (1, 1), (1, 2), True)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,12 @@ CASES = [
         ConvWeightGradParams(ConvParams((2, 1), (1, 0), (2, 1), (1, 2), 2), (2, 2)),
         (_floats(2, 4, 5, 6), _floats(2, 4, 4, 5, seed=1)),
     ),
+    # overlapping windows, padding, dilation, ceil_mode; the gradient and its gradient
+    Case(ir.MAX_POOL, POOL, (_floats(2, 3, 6, 7),)),
+    Case(ir.MAX_POOL, ir.PoolParams((3,), (2,), (1,), (1,), True), (_floats(2, 2, 8),)),
+    Case(ir.MAX_POOL_INDICES, POOL, (_floats(2, 3, 6, 7),)),
+    Case(ir.MAX_POOL_GRAD, POOL, (_floats(2, 3, 6, 7), _floats(2, 3, 4, 7, seed=1))),
+    Case(ir.MAX_POOL_PICK, POOL, (_floats(2, 3, 6, 7), _floats(2, 3, 6, 7, seed=1))),
     # formula-only composites: evaluated and differentiated, never compiled
     Case(composites.SOFTMAX, composites.AxisParams(1), (_floats(3, 4),)),
     Case(composites.LOG_SOFTMAX, composites.AxisParams(0), (_floats(3, 4),)),
@@ -157,8 +164,11 @@ def test_vjp_matches_finite_differences(case):
     out = case.primitive.bind(inputs, case.params)
     cotangent = ir.Var(out.shape, out.dtype)
     ct_value = np.random.default_rng(7).standard_normal(out.shape)
-    wrt = [v for v in inputs if v.dtype == F64]
-    grads = autodiff.vjp([out], [cotangent], wrt)
+    floats = [v for v in inputs if v.dtype == F64]
+    grads = autodiff.vjp([out], [cotangent], floats)
+    # no gradient (None) means zero: max_pool_grad's with respect to the pooled input
+    wrt = [v for v, g in zip(floats, grads, strict=True) if g is not None]
+    grads = [g for g in grads if g is not None]
     graph = ir.Graph([*inputs, cotangent], grads)
     if case.primitive.formula_only:  # its gradient graph holds formula-only nodes too
         buffers = interpret(graph, [*case.inputs, ct_value])
@@ -167,8 +177,12 @@ def test_vjp_matches_finite_differences(case):
         kernel = build(graph, ["write"] * len(grads), names)
         buffers = [np.empty(v.shape, v.dtype) for v in wrt]
         kernel(*case.inputs, ct_value, *buffers)
+    buffers = list(buffers)
+    for k, var in enumerate(floats):
+        if var not in wrt:
+            buffers.insert(k, np.zeros(var.shape))
 
-    for k, var in enumerate(wrt):
+    for k, var in enumerate(floats):
         position = inputs.index(var)
 
         def loss(x, position=position):
@@ -199,6 +213,14 @@ def test_shape_rules_accept_symbolic_sizes():
         7,
         5,
     )
+    pool = ir.PoolParams((3, 3), (1, 2), (1, 0), (2, 1), True)  # stride 1: no floor
+    m = sympy.Symbol("m", integer=True, positive=True)
+    assert ir.MAX_POOL.shape_rule(pool, ir.Var((n, 4, m, 9), F64))[0] == (n, 4, m - 2, 4)
+    for k, pad in ((3, 1), (2, 1), (4, 2)):  # stride 2, ceil_mode: what concrete sizes give
+        pool = ir.PoolParams((k,), (2,), (pad,), (1,), True)
+        size = ir.MAX_POOL.shape_rule(pool, ir.Var((n, 4, m), F64))[0][2]
+        for v in range(k, 12):
+            assert size.subs(m, v) == ir.MAX_POOL.shape_rule(pool, ir.Var((1, 1, v), F64))[0][2]
     params = ConvWeightGradParams(conv, (3, 3))
     assert ir.CONV_WEIGHT_GRAD.shape_rule(params, image, grad)[0] == (6, 2, 3, 3)
     with pytest.raises(ShapeError):

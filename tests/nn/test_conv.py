@@ -207,8 +207,10 @@ def test_conv_and_pool_errors_name_the_op_and_shapes():
         F.conv2d(sg.zeros(1, 1, 3, 3), sg.zeros(1, 1, 5, 5))
     with pytest.raises(sg.errors.ShapeError, match=r"max_pool2d.*\(8, 8\)"):
         F.max_pool2d(sg.zeros(8, 8), 2)
-    with pytest.raises(ValueError, match="half of effective kernel size"):
+    with pytest.raises(sg.errors.ShapeError, match=r"max_pool2d: padding.*half of kernel size"):
         F.max_pool2d(sg.zeros(1, 1, 8, 8), 2, padding=2)
+    with pytest.raises(ValueError, match="half of effective kernel size"):
+        F.avg_pool2d(sg.zeros(1, 1, 8, 8), 2, padding=2)
     with pytest.raises(ValueError, match="divisible by groups"):
         sg.nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="strided"):

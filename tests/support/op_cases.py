@@ -159,6 +159,15 @@ def _F(m):
     return m.nn.functional
 
 
+def _np_max_pool(x, kernel, stride, padding):
+    """Max pooling of the last ``len(kernel)`` dims with ``-inf`` padding (floor mode)."""
+    d = len(kernel)
+    x = np.pad(x, [(0, 0)] * (x.ndim - d) + [(p, p) for p in padding], constant_values=-np.inf)
+    win = np.lib.stride_tricks.sliding_window_view(x, kernel, axis=tuple(range(-d, 0)))
+    win = win[(..., *(slice(None, None, s) for s in stride), *(slice(None),) * d)]
+    return win.max(axis=tuple(range(-d, 0)))
+
+
 LABELS = [2, 0, 2, 1]  # repeated class 2: gradients must accumulate
 
 
@@ -346,6 +355,18 @@ CASES += [
         lambda m, a: a[m.tensor([1, 0]), :, m.tensor([2, 2])],
         lambda a: a[np.array([1, 0]), :, np.array([2, 2])],
         (((3, 2, 4),),),
+    ),
+    Case(
+        "max_pool1d_overlapping",
+        lambda m, x: _F(m).max_pool1d(x, 3, stride=2, padding=1),
+        lambda x: _np_max_pool(x, (3,), (2,), (1,)),
+        (((2, 3, 9),),),
+    ),
+    Case(
+        "max_pool2d",
+        lambda m, x: _F(m).max_pool2d(x, (3, 2), stride=(1, 2), padding=(1, 0)),
+        lambda x: _np_max_pool(x, (3, 2), (1, 2), (1, 0)),
+        (((2, 2, 5, 6),), ((3, 4, 4),)),  # batched, unbatched
     ),
     Case("clamp", lambda m, a: a.clamp(-0.5, 0.7), lambda a: np.clip(a, -0.5, 0.7), UNARY),
     Case("clamp_min", lambda m, a: m.clamp(a, min=0.1), lambda a: np.maximum(a, 0.1), UNARY),

@@ -11,5 +11,6 @@ from symgrad.ir.primitives import (  # noqa: F401
     indexing,
     matmul,
     permute,
+    pooling,
     slicing,
 )
