@@ -40,7 +40,7 @@ from symgrad import ir
 from symgrad.compiler.backend import write_source
 from symgrad.compiler.build import Kernel, prepare
 from symgrad.compiler.codegen.pieces import PieceKernel
-from symgrad.runtime import worker
+from symgrad.runtime import blas_threads, worker
 from symgrad.runtime.interpreter import InterpretedKernel
 from symgrad.runtime.split import SplitKernel, driver_calls
 from symgrad.runtime.worker_pool import EXITING, compile_in_worker
@@ -111,6 +111,7 @@ class BackgroundKernel:
         self.interpreted = InterpretedKernel(graph, modes, input_names)
         self.compiled: Kernel | None = None
         self.failed = False
+        self._claim: blas_threads.Hold | None = None  # fewer BLAS threads while compiling
         self._arguments: list[dict] | None = None
         self._ready = threading.Event()  # the machine code is in the cache
         self._lock = threading.Lock()
@@ -130,6 +131,9 @@ class BackgroundKernel:
             compiled(*arrays)
             return
         self._calls += 1
+        if self._claim is not None and (self._ready.is_set() or self.failed):
+            self._claim.release()  # the worker is done: the interpreter gets its threads back
+            self._claim = None
         if self._arguments is None:
             self._started_at = self._clock()
             self._start(arrays)
@@ -147,6 +151,7 @@ class BackgroundKernel:
             if self._arguments is not None:
                 return
             self._arguments = describe_arguments(arrays)
+            self._claim = blas_threads.Hold()
             thread = threading.Thread(target=self._compile, daemon=True)
             thread.start()
 
