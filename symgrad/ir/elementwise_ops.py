@@ -239,6 +239,7 @@ _ROWS = [
     ElementwiseOp("reciprocal", _errstate(np.reciprocal), lambda x: 1 / x, kind=FLOAT, api=(T, SG)),
     ElementwiseOp("log1p", _errstate(np.log1p), log1p, kind=FLOAT, api=(T, SG)),
     ElementwiseOp("expm1", _errstate(np.expm1), expm1, kind=FLOAT, api=(T, SG)),
+    ElementwiseOp("erf", lambda x: _erf()(x), sympy.erf, kind=FLOAT, api=(T, SG)),
     ElementwiseOp("softplus", _errstate(_np_softplus), _softplus, kind=FLOAT),
     ElementwiseOp("log1pexp", _errstate(_np_log1pexp), _log1pexp, kind=FLOAT),
     ElementwiseOp(

@@ -373,6 +373,7 @@ CASES += [
     Case("reciprocal", lambda m, a: m.reciprocal(a), lambda a: 1 / a, UNARY, ("away",)),
     Case("log1p", lambda m, a: m.log1p(a), np.log1p, UNARY, ("pos",)),
     Case("expm1", lambda m, a: m.expm1(a), np.expm1, UNARY),
+    Case("erf", lambda m, a: m.erf(a), lambda a: _scipy_erf(a), UNARY),
     Case("softplus", lambda m, a: _F(m).softplus(a), _np_softplus, UNARY),
     Case(
         "softplus_beta",
@@ -457,3 +458,9 @@ CASES += [
         (((2, 3), (2, 3)),),
     ),
 ]
+
+
+def _scipy_erf(a):
+    from scipy.special import erf
+
+    return erf(a)

@@ -34,7 +34,7 @@ import numpy as np
 import sympy
 
 from symgrad import ir
-from symgrad.compiler.codegen.printer import NumbaPrinter
+from symgrad.compiler.codegen.printer import HELPERS, NumbaPrinter
 from symgrad.compiler.codegen.schedule import Loop, Op, schedule, view_base
 from symgrad.compiler.codegen.shared_sums import reuse_sums
 from symgrad.compiler.codegen.slice_writes import first_writer, outside
@@ -47,7 +47,7 @@ HEADER = (
 )
 NUMPY_NAMES = {"bool": "bool_"}
 # Names the writer itself uses: loop indices, node values, temporaries, outputs.
-_WRITER_NAMES = r"np|math|njit|kernel|(t|out|c)\d+|i[bj]?\d+|[esavn]_.*"
+_WRITER_NAMES = r"np|math|njit|kernel|(t|out|c)\d+|i[bj]?\d+|[esavn]_.*|sg_.*"
 
 
 @lru_cache(maxsize=1)
@@ -376,7 +376,9 @@ class KernelWriter:
                     self.emit(1, f"{self.scalar(out)} = {self.array(out)}[()]")
         if len(self.lines) == 2:
             self.emit(1, "pass")
-        return HEADER + "\n".join(self.lines) + "\n"
+        used = sorted({name for printer in self.printers.values() for name in printer.helpers})
+        helpers = "".join(HELPERS[name] + "\n\n" for name in used)
+        return HEADER + helpers + "\n".join(self.lines) + "\n"
 
 
 def generate(graph: ir.Graph, modes: Sequence[str], input_names: Sequence[str]) -> str:

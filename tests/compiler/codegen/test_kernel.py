@@ -45,3 +45,18 @@ def test_kernel_writes_into_existing_buffers():
     assert w.grad.numpy() is buffer  # accumulated in place
     sources = [plan.kernel.source for plan in _PLANS.values()]
     assert any("out0[i0] += " in s for s in sources)
+
+
+def test_float32_erf_is_within_a_few_ulps_everywhere_and_keeps_nan_and_inf():
+    from scipy.special import erf
+
+    grid = np.concatenate([np.linspace(-7, 7, 400_001), [np.nan, np.inf, -np.inf, 0.0, -0.0]])
+    f = sg.compile(lambda x: sg.erf(x), tier="sync")
+    x32 = grid.astype(np.float32)
+    got = f(x32).numpy()
+    assert "sg_erf32(" in f.source(x32)
+    want = erf(x32.astype(np.float64))
+    np.testing.assert_allclose(got, want, rtol=5e-7, atol=5e-7)  # float32's eps is 1.2e-7
+    x64 = grid  # float64 kernels keep libm's erf, to float64 precision
+    assert "math.erf(" in f.source(x64) and "sg_erf32" not in f.source(x64)
+    np.testing.assert_allclose(f(x64).numpy(), erf(x64), rtol=1e-15, atol=1e-16)
