@@ -162,8 +162,10 @@ def conv(
     unbatched ``(C, *spatial)``) with ``(OC, C/groups, *k)``; ``d`` comes from the weight.
 
     ``stride``, ``padding`` (ints, ``'valid'`` or ``'same'``) and ``dilation`` are ints or
-    ``d``-tuples.  Inside ``@sg.compile`` only the batch size is symbolic: a new channel
-    count or spatial size traces again.  No ``padding_mode`` (pad with ``F.pad`` first).
+    ``d``-tuples.  Inside ``@sg.compile`` the batch size and the spatial sizes of stride-1
+    dims are symbolic (one trace and kernel for every image size); a new channel count, or
+    a new size in a strided dim, traces again.  No ``padding_mode`` (pad with ``F.pad``
+    first).
 
     >>> import symgrad as sg
     >>> conv(sg.ones(1, 1, 3), sg.ones(2, 1, 2), sg.tensor([0., 1.]))
@@ -174,7 +176,8 @@ def conv(
     d = weight.ndim - 2
     op = f"conv{d}d"
     x, unbatched = batched(op, x, d)
-    channels, *spatial = concrete(x.shape[1:])
+    channels = concrete(x.shape[1:2])[0]  # must match the weight; spatial sizes stay
+    spatial = list(x.shape[2:])  # symbolic (a stride above 1 pins its dim's size)
     out_channels, per_group, *kernel = concrete(weight.shape)
     if groups < 1 or channels % groups or out_channels % groups or per_group * groups != channels:
         raise ShapeError(
@@ -235,8 +238,8 @@ def conv2d(
 ) -> Tensor:
     """2-D convolution of ``(N, C, H, W)`` with ``weight`` ``(OC, C/groups, kh, kw)``;
     ``padding`` may be ints, ``'valid'`` or ``'same'`` (stride 1 only), as
-    ``torch.nn.functional.conv2d``.  Inside ``@sg.compile`` only the batch size is
-    symbolic: a new image size traces again.
+    ``torch.nn.functional.conv2d``.  Inside ``@sg.compile`` the batch size and, where the
+    stride is 1, the image size are symbolic: a new one does not trace again.
 
     >>> import symgrad as sg
     >>> conv2d(sg.zeros(2, 4, 9, 9), sg.zeros(6, 2, 3, 3), groups=2, stride=2).shape

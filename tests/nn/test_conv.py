@@ -254,3 +254,38 @@ def test_compiled_conv_net_training_step_matches_torch():
         np.testing.assert_allclose(loss.item(), ref_loss.item(), rtol=1e-10)
     for name, value in ref.state_dict().items():
         np.testing.assert_allclose(ours.state_dict()[name], value.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def _conv_value_and_grads(kwargs):
+    def loss(x, w):
+        y = F.conv2d(x, w, **kwargs)
+        return (y * y).sum()
+
+    return sg.compile(sg.value_and_grad(loss, argnums=(0, 1)), tier="sync")
+
+
+def _check_against_torch(step, kwargs, shape):
+    x, w = RNG.standard_normal(shape), RNG.standard_normal((4, shape[1], 3, 3))
+    value, (gx, gw) = step(x, w)
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    ref = (TF.conv2d(tx, tw, **kwargs) ** 2).sum()
+    ref.backward()
+    np.testing.assert_allclose(float(value), ref.item(), rtol=1e-10)
+    np.testing.assert_allclose(np.asarray(gx), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(gw), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs", [{"padding": 1}, {"padding": 2, "dilation": 2}], ids=str)
+def test_compiled_conv_keeps_image_and_batch_sizes_symbolic(kwargs):
+    step = _conv_value_and_grads(kwargs)
+    for shape in ((2, 3, 8, 8), (2, 3, 11, 9), (2, 3, 8, 8), (5, 3, 8, 8)):
+        _check_against_torch(step, kwargs, shape)
+    assert step.trace_count() == 1
+
+
+def test_compiled_strided_conv_is_right_for_new_image_sizes():
+    kwargs = {"stride": 2, "padding": 1}
+    step = _conv_value_and_grads(kwargs)
+    for shape in ((2, 3, 8, 8), (2, 3, 11, 9)):
+        _check_against_torch(step, kwargs, shape)
+    assert step.trace_count() == 2  # a strided dim's size is pinned: a new one traces again

@@ -7,9 +7,10 @@ gradients of gradients stay in this family.
 
 Kernels are im2col plus BLAS: per group, the windows of every sample are copied into
 one scratch matrix (``C/groups * prod(kernel)`` rows, ``N * prod(outs)`` columns) that
-one ``np.dot`` multiplies with the weight. Stride, padding, dilation, groups, kernel,
-channel and spatial sizes are literals of the kernel; only the batch size may be a
-symbol. Padded positions are never read: they stay zero in the scratch matrix.
+one ``np.dot`` multiplies with the weight (:mod:`symgrad.ir.primitives.conv_kernel`).
+Stride, padding, dilation, groups, kernel and channel sizes are literals of the kernel;
+the batch and spatial sizes may be symbols (a stride above 1 makes an output size a
+floor division, which pins that input size when the trace is finished).
 
 Example:
     >>> import numpy as np
@@ -30,9 +31,10 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from symgrad.errors import ShapeError, UnsupportedOpError, shape_str
+from symgrad.errors import ShapeError, shape_str
 from symgrad.ir.graph import Node, Var
 from symgrad.ir.primitive import Primitive, Schedule, register
+from symgrad.ir.primitives.conv_kernel import ConvKernel
 from symgrad.ir.shapes import Shape
 
 
@@ -156,9 +158,10 @@ class Conv(Primitive):
 
     def emit(self, w: Any, node: Node) -> None:
         x, wt = node.inputs
-        k = _Kernel(w, node, x.shape, wt.shape)
+        k = ConvKernel(w, node, wt.shape)
         xs, ws = w.operand(x), w.operand(wt)
         target = w.allocate(node.output)
+        k.sizes(xs)
         w.emit(1, f"{k.v('w')} = np.ascontiguousarray({ws}).reshape({k.weight})")
         w.emit(1, f"{k.v('y')} = {target}.reshape({k.grouped})")
         k.start(zero_cols=True)
@@ -213,9 +216,10 @@ class ConvInputGrad(Primitive):
 
     def emit(self, w: Any, node: Node) -> None:
         g, wt = node.inputs
-        k = _Kernel(w, node, node.output.shape, wt.shape)
+        k = ConvKernel(w, node, wt.shape)
         gs, ws = w.operand(g), w.operand(wt)
         target = w.allocate(node.output, fill="0")
+        k.sizes(target)
         w.emit(1, f"{k.v('w')} = np.ascontiguousarray({ws}).reshape({k.weight})")
         w.emit(1, f"{k.v('g')} = np.ascontiguousarray({gs}).reshape({k.grouped})")
         k.start(zero_cols=False)
@@ -259,9 +263,10 @@ class ConvWeightGrad(Primitive):
 
     def emit(self, w: Any, node: Node) -> None:
         x, g = node.inputs
-        k = _Kernel(w, node, x.shape, node.output.shape)
+        k = ConvKernel(w, node, node.output.shape)
         xs, gs = w.operand(x), w.operand(g)
         target = w.allocate(node.output)
+        k.sizes(xs)
         w.emit(1, f"{k.v('g')} = np.ascontiguousarray({gs}).reshape({k.grouped})")
         w.emit(1, f"{k.v('dw')} = {target}.reshape({k.weight})")
         k.start(zero_cols=True)
@@ -278,100 +283,6 @@ def _expect_grad(p: ConvParams, got: Shape, want: Shape) -> None:
         raise ShapeError(
             f"conv{len(p.stride)}d gradient: expected shape {shape_str(want)}, got {shape_str(got)}"
         )
-
-
-class _Kernel:
-    """Kernel lines shared by the three ops: sizes, scratch names and the window loops."""
-
-    def __init__(self, w: Any, node: Node, x_shape: Shape, w_shape: Shape):
-        self.w, self.p = w, getattr(node.params, "conv", node.params)
-        self.tag, self.dtype = w.names[node.output], node.output.dtype.name
-        n, _, *spatial = x_shape
-        oc, self.cg, *kernel = w_shape
-        sizes = [*spatial, *kernel, oc, self.cg]
-        if not all(isinstance(s, int | np.integer) for s in sizes):
-            raise UnsupportedOpError(
-                f"conv kernels need concrete channel and spatial sizes, got {shape_str(x_shape)}"
-            )
-        self.spatial, self.kernel = [int(s) for s in spatial], [int(k) for k in kernel]
-        self.outs = [int(o) for o in _outs(self.p, spatial, kernel)]
-        g = self.p.groups
-        self.n, self.patch = n, self.cg * math.prod(self.kernel)
-        self.length = math.prod(self.outs)
-        self.weight = (g, int(oc) // g, self.patch)
-        self.grouped = (n, g, int(oc) // g, self.length)
-
-    def v(self, stem: str) -> str:
-        return f"cv_{stem}_{self.tag}"
-
-    def start(self, zero_cols: bool) -> None:
-        """The scratch matrices (``cols``; ``t``: channels by columns), the group loop."""
-        w, width = self.w, f"{self.n} * {self.length}"
-        make = "zeros" if zero_cols else "empty"
-        w.emit(1, f"{self.v('cols')} = np.{make}(({self.patch}, {width}), np.{self.dtype})")
-        w.emit(1, f"{self.v('t')} = np.empty(({self.weight[1]}, {width}), np.{self.dtype})")
-        w.emit(1, f"for cv_grp in range({self.p.groups}):")
-
-    def transpose(self, target: str, source: str) -> None:
-        """``target = source`` between ``(N, G, OC/G, L)`` and ``(OC/G, N * L)`` layouts."""
-        self.w.emit(2, f"for cv_n in range({self.n}):")
-        self.w.emit(3, f"cv_m = cv_n * {self.length}")
-        self.w.emit(3, f"for cv_o in range({self.weight[1]}):")
-        self.w.emit(4, f"for cv_l in range({self.length}):")
-        self.w.emit(5, f"{target} = {source}")
-
-    def windows(self, array: str, scatter: bool) -> None:
-        """Copy the windows of ``array`` into the columns, or (``scatter``) add the
-        columns back into ``array``; positions in the padding are skipped."""
-        w, p, d = self.w, self.p, len(self.kernel)
-        w.emit(2, f"for cv_n in range({self.n}):")
-        w.emit(3, f"for cv_c in range({self.cg}):")
-        w.emit(4, f"cv_ch = cv_grp * {self.cg} + cv_c")
-        indent = 4
-        for j, k in enumerate(self.kernel):
-            w.emit(indent, f"for cv_k{j} in range({k}):")
-            indent += 1
-        row, size = ["cv_c"], 1
-        for j in reversed(range(d)):  # row (c, k0, k1, ...) of the columns
-            row.insert(1, f"cv_k{j}" if size == 1 else f"cv_k{j} * {size}")
-            size *= self.kernel[j]
-        row[0] = f"cv_c * {size}"
-        w.emit(indent, f"cv_r = {' + '.join(row)}")
-        last, o_last = d - 1, self.outs[-1]
-        lo, s_last, dil = p.lo[last], p.stride[last], p.dilation[last]
-        first, stop = "0", str(o_last)
-        if lo or p.hi[last]:  # the output positions whose window element is inside
-            shift = f"cv_k{last} * {dil} - {lo}"
-            first, stop = "cv_a", "cv_z"
-            w.emit(indent, f"cv_a = max(0, -(({shift}) // {s_last}))")
-            w.emit(
-                indent,
-                f"cv_z = min({o_last}, ({self.spatial[last] - 1} - ({shift})) // {s_last} + 1)",
-            )
-        offset = [f"cv_n * {self.length}"]
-        for j in range(last):
-            w.emit(indent, f"for cv_o{j} in range({self.outs[j]}):")
-            indent += 1
-            w.emit(indent, f"cv_i{j} = {_position(j, p)}")
-            if p.lo[j] or p.hi[j]:  # a window row in the padding: nothing to read
-                w.emit(indent, f"if cv_i{j} < 0 or cv_i{j} >= {self.spatial[j]}:")
-                w.emit(indent + 1, "continue")
-            offset.append(f"cv_o{j} * {math.prod(self.outs[j + 1 :])}")
-        w.emit(indent, f"cv_b = {' + '.join(offset)}")
-        w.emit(indent, f"for cv_o{last} in range({first}, {stop}):")
-        indent += 1
-        at = ", ".join(["cv_n", "cv_ch", *(f"cv_i{j}" for j in range(last)), _position(last, p)])
-        if scatter:
-            w.emit(indent, f"{array}[{at}] += {self.v('cols')}[cv_r, cv_b + cv_o{last}]")
-        else:
-            w.emit(indent, f"{self.v('cols')}[cv_r, cv_b + cv_o{last}] = {array}[{at}]")
-
-
-def _position(j: int, p: ConvParams) -> str:
-    """The input index read by output position ``cv_o{j}`` at kernel offset ``cv_k{j}``."""
-    step = f"cv_o{j} * {p.stride[j]}" if p.stride[j] != 1 else f"cv_o{j}"
-    dil = f"cv_k{j} * {p.dilation[j]}" if p.dilation[j] != 1 else f"cv_k{j}"
-    return f"{step} + {dil}" + (f" - {p.lo[j]}" if p.lo[j] else "")
 
 
 def conv(x: Var, w: Var, params: ConvParams) -> Var:
