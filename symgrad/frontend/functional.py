@@ -14,6 +14,7 @@ examples below call the functions by their names here: ``F.softmax`` elsewhere).
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -32,7 +33,7 @@ from symgrad.frontend.pooling import (
 )
 from symgrad.frontend.tensor import Tensor
 from symgrad.ir.elementwise_ops import OPS
-from symgrad.ir.shapes import same_shape
+from symgrad.ir.shapes import broadcast_shapes, same_shape
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -121,33 +122,49 @@ def _same_shape(op: str, input: Tensor, target: Tensor) -> None:
         )
 
 
+def _broadcast_target(op: str, input: Tensor, target: Tensor) -> None:
+    """As PyTorch: a target of another shape is broadcast with a ``UserWarning`` (an
+    ``(N, 1)`` prediction against ``(N,)`` targets makes ``(N, N)`` errors)."""
+    if same_shape(input.shape, target.shape):
+        return
+    broadcast_shapes(op, input.shape, target.shape)  # ShapeError when they do not fit
+    warnings.warn(
+        f"{op}: using a target size {shape_str(target.shape)} that is different to the "
+        f"input size {shape_str(input.shape)}. This will likely lead to incorrect results "
+        "due to broadcasting. Please ensure they have the same size.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     """The squared error ``(input - target)**2``, averaged (``reduction="mean"``), summed
     (``"sum"``) or kept per element (``"none"``), like PyTorch's ``mse_loss``.
 
-    The shapes must be equal (no broadcasting): PyTorch only warns, symgrad raises
-    ``ShapeError``, since a broadcast target is almost always a bug.
+    As in PyTorch, a target of another shape is broadcast against the input, with a
+    ``UserWarning`` (almost always a bug: make the shapes equal).
 
     >>> import symgrad as sg
     >>> sg.functional.mse_loss(sg.tensor([1., 2.]), sg.tensor([0., 4.]))
     tensor(2.5)
     """
     input, target = as_tensor(input), as_tensor(target)
-    _same_shape("mse_loss", input, target)
+    _broadcast_target("mse_loss", input, target)
     diff = input - target
     return _reduce(diff * diff, reduction, "mse_loss")
 
 
 def l1_loss(input, target, reduction: str = "mean") -> Tensor:
     """The absolute error ``|input - target|``, averaged, summed or kept (``reduction``),
-    like PyTorch's ``l1_loss``; the shapes must be equal.  Its gradient at 0 is 0.
+    like PyTorch's ``l1_loss`` (a target of another shape is broadcast, with a warning,
+    as :func:`mse_loss`).  Its gradient at 0 is 0.
 
     >>> import symgrad as sg
     >>> sg.functional.l1_loss(sg.tensor([1., 2.]), sg.tensor([0., 4.]))
     tensor(1.5)
     """
     input, target = as_tensor(input), as_tensor(target)
-    _same_shape("l1_loss", input, target)
+    _broadcast_target("l1_loss", input, target)
     return _reduce(elementwise("abs", input - target), reduction, "l1_loss")
 
 

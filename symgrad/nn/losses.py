@@ -61,8 +61,8 @@ class MSELoss(_Loss):
     """Mean squared error ``(input - target) ** 2``, reduced by ``reduction``: ``'mean'``
     (default), ``'sum'`` or ``'none'`` (another value raises ``ValueError`` when called).
 
-    ``input`` and ``target`` must have the same shape (``ShapeError`` otherwise;
-    PyTorch broadcasts with a warning).
+    A ``target`` of another shape is broadcast against ``input`` with a ``UserWarning``,
+    as in PyTorch.
 
     >>> import symgrad as sg
     >>> MSELoss(reduction="sum")(sg.tensor([0.0, 0.0]), sg.tensor([1.0, 2.0]))

@@ -361,3 +361,22 @@ def test_cross_entropy_reduction_none_when_compiled():
 def test_losses_pass_gradcheck(loss, target):
     logits = np.random.default_rng(3).standard_normal((3, 4))
     assert sg.testing.gradcheck(loss, logits, target)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss"])
+def test_a_target_of_another_shape_broadcasts_with_a_warning_as_in_torch(name):
+    # (N, 1) predictions against (N,) targets: PyTorch broadcasts to (N, N) and warns
+    rng = np.random.default_rng(0)
+    pred, target = rng.standard_normal((4, 1)), rng.standard_normal(4)
+    tp = torch.tensor(pred, requires_grad=True)
+    with pytest.warns(UserWarning, match="target size"):
+        want = getattr(TF, name)(tp, torch.tensor(target))
+    want.backward()
+    sp = sg.tensor(pred, requires_grad=True)
+    with pytest.warns(UserWarning, match="target size"):
+        got = getattr(F, name)(sp, sg.tensor(target))
+    got.backward()
+    np.testing.assert_allclose(got.item(), want.item(), rtol=1e-12)
+    np.testing.assert_allclose(sp.grad.numpy(), tp.grad.numpy(), rtol=1e-12)
+    with pytest.raises(sg.errors.ShapeError, match=name):
+        getattr(F, name)(sg.tensor(rng.standard_normal((4, 3))), sg.tensor(target))
