@@ -54,7 +54,8 @@ class SplitKernel:
         self.source = source
         self.input_names = tuple(f"x{i}" for i in range(len(graph.inputs)))
         self.pieces = list(pieces)  # an executable per piece of ``source.plan``
-        self._namespace: dict[str, Any] = {"empty": np.empty, **np.sctypeDict}
+        self._namespace: dict[str, Any] = {"empty": np.empty, "matmul": np.matmul}
+        self._namespace.update(np.sctypeDict)
         self._namespace.update({f"p{k}": piece for k, piece in enumerate(self.pieces)})
         exec(source.plan.driver, self._namespace)
         self.call = self._run = self._namespace["run"]

@@ -8,7 +8,10 @@ Each piece is a kernel of its own with positional parameter names and its own si
 symbols, so identical layers give the same source: one file, compiled once, shared
 within and across graphs.  A small Python driver allocates the values passed between
 pieces and calls them in order (an ``@njit`` driver would link every piece into one
-module and optimize it whole, which costs as much as the unsplit kernel).  Views
+module and optimize it whole, which costs as much as the unsplit kernel).  The driver
+also computes the matrix products itself, with NumPy's ``matmul`` (the same BLAS call a
+kernel makes): a kernel calling ``np.dot`` takes Numba 0.2-0.4 s longer to compile, and
+the first one per pair of array layouts about 0.8 s more.  Views
 (transposes, reshapes) are never handed from piece to piece: a piece reads what they
 view and takes the view itself, so no piece copies a transposed weight for another;
 the copy that writes an output runs in the piece that computes its value.
@@ -42,7 +45,9 @@ from symgrad import ir
 from symgrad.compiler.codegen import kernel as writer
 from symgrad.compiler.codegen.outputs import materialize_outputs
 from symgrad.ir import Schedule
-from symgrad.ir.primitives.core import ELEMENTWISE
+from symgrad.ir.primitives.core import ELEMENTWISE, RESHAPE
+from symgrad.ir.primitives.matmul import MATMUL
+from symgrad.ir.primitives.permute import PERMUTE
 from symgrad.ir.size_rewrite import free_sizes, rewrite_sizes, size_symbols
 from symgrad.ir.sizes import size_symbol
 
@@ -64,7 +69,8 @@ class PieceKernel:
 @dataclass
 class SplitPlan:
     """The distinct pieces of a split graph and the driver ``run(x0, ..., out0, ...)``
-    that calls them (``p<k>`` is ``pieces[k]``; arrays are allocated with ``empty``)."""
+    that calls them (``p<k>`` is ``pieces[k]``; arrays are allocated with ``empty``,
+    matrix products computed with ``matmul``: NumPy's)."""
 
     pieces: list[PieceKernel]
     driver: str
@@ -91,6 +97,8 @@ class Piece:
     nodes: list[ir.Node]
     inputs: list[ir.Var]
     outputs: list[ir.Var]
+    #: a matrix product the driver computes itself (see :func:`driver_product`)
+    in_driver: bool = False
 
 
 def creation_order(graph: ir.Graph) -> list[ir.Node]:
@@ -122,12 +130,22 @@ def cut(graph: ir.Graph) -> list[Piece]:
     runs: list[list[ir.Node]] = []
     home: dict[ir.Var, int] = {}
     outputs = set(graph.outputs)
+    in_driver: set[int] = set()  # runs that are one product the driver computes
+    graph_inputs = set(graph.inputs)
     for node in creation_order(graph):
         last = runs[-1] if runs else None
         source = node.inputs[0] if _is_output_copy(node, outputs) else None
         if source in home:  # joins what it copies: no piece of copies, no copy handed on
             runs[home[source]].append(node)
-        elif last is None or last[-1].scope != node.scope or len(last) >= PIECE_NODES:
+        elif driver_product(node, graph_inputs):
+            in_driver.add(len(runs))
+            runs.append([node])
+        elif (
+            last is None
+            or len(runs) - 1 in in_driver
+            or last[-1].scope != node.scope
+            or len(last) >= PIECE_NODES
+        ):
             runs.append([node])
         else:
             last.append(node)
@@ -137,11 +155,13 @@ def cut(graph: ir.Graph) -> list[Piece]:
     for k, run in enumerate(runs):
         inputs: list[ir.Var] = []
         for node in run:
+            if node.primitive.schedule is Schedule.VIEW:
+                continue  # what it views is the input of the node reading the view
             for v in _read_through_views(node.inputs, home, k):
                 if v not in inputs:
                     inputs.append(v)
                     handed_on.add(v)
-        pieces.append(Piece(run, inputs, []))
+        pieces.append(Piece(run, inputs, [], in_driver=k in in_driver))
     for k, run in enumerate(runs):
         pieces[k].outputs = [n.output for n in run if n.output in outputs or n.output in handed_on]
     return [p for p in pieces if p.outputs]
@@ -152,15 +172,29 @@ def _read_through_views(values: Sequence[ir.Var], home: dict[ir.Var, int], k: in
     another piece is taken again here from what it views, never handed on as a copy."""
     received = []
     for v in values:
-        producer = v.producer
-        if home.get(v, k) == k:  # made here, or an input of the whole graph
-            if producer is None or v not in home:
-                received.append(v)
-        elif producer.primitive.schedule is Schedule.VIEW:
-            received += _read_through_views(producer.inputs, home, k)
-        else:
+        if v not in home:  # an input of the whole graph (made, if at all, outside it)
+            received.append(v)
+        elif v.producer.primitive.schedule is Schedule.VIEW:
+            received += _read_through_views(v.producer.inputs, home, k)
+        elif home[v] != k:
             received.append(v)
     return received
+
+
+def driver_product(node: ir.Node, inputs: set[ir.Var]) -> bool:
+    """Whether the driver computes ``node`` itself: a matrix product of floats of one
+    dtype whose operands are values or transposes and reshapes of them (``inputs``: the
+    graph's, which are values whatever made them)."""
+    if node.primitive is not MATMUL or node.output.dtype.kind != "f":
+        return False
+    return all(v.dtype == node.output.dtype and _driver_view(v, inputs) for v in node.inputs)
+
+
+def _driver_view(var: ir.Var, inputs: set[ir.Var]) -> bool:
+    producer = var.producer
+    if var in inputs or producer.primitive.schedule is not Schedule.VIEW:
+        return True
+    return producer.primitive in (PERMUTE, RESHAPE) and _driver_view(producer.inputs[0], inputs)
 
 
 def _is_output_copy(node: ir.Node, outputs: set[ir.Var]) -> bool:
@@ -212,22 +246,26 @@ def split_source(graph: ir.Graph, modes: Sequence[str]) -> KernelSource | None:
     if len(pieces) < 2:
         return None
     slot = {v: k for k, v in enumerate(graph.outputs)}
-    kernels: list[PieceKernel] = []
+    kernels: list[PieceKernel | None] = []
     for piece in pieces:
         piece_modes = [modes[slot[v]] if v in slot else "write" for v in piece.outputs]
-        made = piece_kernel(piece, piece_modes)
-        if made is None:
+        made = None if piece.in_driver else piece_kernel(piece, piece_modes)
+        if made is None and not piece.in_driver:
             return None
         kernels.append(made)
-    distinct = list({k.source: k for k in kernels}.values())
+    distinct = list({k.source: k for k in kernels if k is not None}.values())
     index = {k.source: n for n, k in enumerate(distinct)}
-    plan = SplitPlan(distinct, _driver(graph, pieces, [index[k.source] for k in kernels]))
+    which = [None if k is None else index[k.source] for k in kernels]
+    plan = SplitPlan(distinct, _driver(graph, pieces, which, modes))
     source = KernelSource(plan.listing())
     source.plan = plan
     return source
 
 
-def _driver(graph: ir.Graph, pieces: list[Piece], which: list[int]) -> str:
+def _driver(
+    graph: ir.Graph, pieces: list[Piece], which: list[int | None], modes: Sequence[str]
+) -> str:
+    slot = {v: k for k, v in enumerate(graph.outputs)}
     names = {var: f"x{k}" for k, var in enumerate(graph.inputs)}
     names.update({var: f"out{k}" for k, var in enumerate(graph.outputs)})
     params = [names[v] for v in graph.inputs] + [f"out{k}" for k in range(len(graph.outputs))]
@@ -241,6 +279,48 @@ def _driver(graph: ir.Graph, pieces: list[Piece], which: list[int]) -> str:
                 count += 1
                 dtype = writer.NUMPY_NAMES.get(var.dtype.name, var.dtype.name)
                 lines.append(f"    {names[var]} = empty({var.shape}, {dtype})")
+        if k is None:
+            copied = [modes[slot[node.output]] for node in piece.nodes[1:]]
+            lines += _product_lines(piece, names, copied)
+            continue
         operands = [names[v] for v in piece.inputs + piece.outputs]
         lines.append(f"    p{k}({', '.join(operands)})")
     return "\n".join(lines)
+
+
+def _product_lines(piece: Piece, names: dict[ir.Var, str], modes: list[str]) -> list[str]:
+    """The driver's lines for a matrix product: into its buffer, or straight into the
+    output its copy writes (``=`` or ``+=``, ``modes[k]`` for copy ``k``), then the
+    other copies."""
+    product, *copies = piece.nodes
+    operands = ", ".join(_view_text(v, names) for v in product.inputs)
+    targets = [names[node.output] for node in copies]
+    if product.output in piece.outputs or not copies:
+        source = names[product.output]
+        lines = [f"    matmul({operands}, out={source})"]
+    else:
+        source, targets, first, modes = targets[0], targets[1:], modes[0], modes[1:]
+        if first == "accumulate":
+            lines = [f"    {source} += matmul({operands})"]
+        else:
+            lines = [f"    matmul({operands}, out={source})"]
+    for target, mode in zip(targets, modes, strict=True):
+        into = "+=" if mode == "accumulate" else "[...] ="
+        lines.append(f"    {target} {into} {source}")
+    return lines
+
+
+def _view_text(var: ir.Var, names: dict[ir.Var, str]) -> str:
+    if var in names:
+        return names[var]
+    producer = var.producer
+    if producer.primitive is not PERMUTE:
+        return f"{_view_text(producer.inputs[0], names)}.reshape({producer.params.shape})"
+    axes, inner = producer.params.axes, producer.inputs[0]
+    while inner not in names and inner.producer.primitive is PERMUTE:  # one transpose
+        axes = tuple(inner.producer.params.axes[a] for a in axes)
+        inner = inner.producer.inputs[0]
+    base = _view_text(inner, names)
+    if axes == tuple(range(len(axes))):
+        return base
+    return f"{base}.T" if axes == (1, 0) else f"{base}.transpose({axes})"

@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+import sympy
 import torch
 
 import symgrad as sg
@@ -65,10 +66,14 @@ def test_twelve_identical_layers_share_one_layer_kernel_file(tmp_path, monkeypat
     calls = [line.split("(")[0].strip() for line in plan.driver.splitlines()[1:]]
     calls = [c for c in calls if c.startswith("p")]
     counts = {c: calls.count(c) for c in set(calls)}
-    # the forward Linear and Tanh and the weight and bias updates run 12 times each (a
-    # transposed weight is read where it is used, never handed on as a copy), the
-    # backward of a layer 10 (the first needs no input gradient, the last meets the loss)
-    assert sorted(counts.values(), reverse=True)[:5] == [12, 12, 12, 12, 10]
+    # the bias and Tanh and the weight and bias updates run 12 times each, the backward
+    # of Tanh and bias 11 (the last layer's meets the loss); the products are the
+    # driver's own: 12 forward, 12 weight gradients, 11 input gradients (the first
+    # layer needs none), their transposed weights read where used, never copied
+    assert sorted(counts.values(), reverse=True)[:4] == [12, 12, 12, 11]
+    products = [line for line in plan.driver.splitlines() if "matmul(" in line]
+    assert len(products) == 12 + 12 + 11
+    assert not any("np.dot" in p.source for p in plan.pieces)
     assert len(plan.pieces) < len(calls) // 4
     files = set(tmp_path.glob("k_*.py"))
     assert {kernel_path(p.source) for p in plan.pieces} <= files  # a file per distinct piece
@@ -190,3 +195,34 @@ def test_a_fresh_process_loads_the_pieces_from_the_cache(tmp_path):
     ]
     assert runs[0][0] == runs[1][0]  # the same loss
     assert int(runs[0][1]) > 0 and int(runs[1][1]) == 0  # compiled once, then loaded
+
+
+@pytest.mark.parametrize("mode", ["write", "accumulate"])
+def test_the_driver_writes_or_adds_a_product_into_its_output(mode):
+    # a product computed by the driver itself, read through a transpose, kept in the
+    # caller's buffer (``=``) or added to what is there (``+=``), as a kernel would
+    from symgrad import ir
+    from symgrad.compiler.build import Kernel, prepare
+    from symgrad.ir.primitives.matmul import matmul
+    from symgrad.ir.primitives.permute import permute
+    from symgrad.runtime.split import SplitKernel
+
+    f64 = np.dtype("float64")
+    x, w = ir.Var((3, 4), f64), ir.Var((2, 4), f64)
+    y = x
+    for _ in range(2 * pieces.PIECE_NODES):
+        y = ir.elementwise(0.5 * sympy.sin(ir.arg(0)), [y])
+    graph, source = prepare(ir.Graph([x, w], [matmul(y, permute(w, (1, 0)))]), [mode], ["x", "w"])
+    assert "matmul(" in source.plan.driver and "x1.T" in source.plan.driver
+    run = SplitKernel(
+        graph, source, [Kernel(p.source, p.graph, ["x0"]) for p in source.plan.pieces]
+    )
+    rng = np.random.default_rng(4)
+    xs, ws = rng.standard_normal((3, 4)), rng.standard_normal((2, 4))
+    out = np.ones((3, 2))
+    run(xs, ws, out)
+    want = xs
+    for _ in range(2 * pieces.PIECE_NODES):
+        want = 0.5 * np.sin(want)
+    want = want @ ws.T
+    np.testing.assert_allclose(out, want + 1 if mode == "accumulate" else want, rtol=1e-12)
