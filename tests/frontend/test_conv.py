@@ -89,6 +89,30 @@ def test_compiled_conv_matches_torch_and_keeps_its_kernel_for_a_new_batch(d, kwa
     assert set(os.listdir(cache)) == files  # a new batch size compiles nothing
 
 
+@pytest.mark.parametrize(("d", "kwargs"), CASES, ids=str)
+def test_compiled_conv_runs_a_large_batch_in_blocks_of_samples(d, kwargs):
+    # two full blocks of samples and one more sample in a third
+    from symgrad.ir.primitives.conv_kernel import BLOCK_COLUMNS
+
+    conv = _sg_conv(d)
+    rng = np.random.default_rng(5)
+    groups = kwargs.get("groups", 1)
+    kernel = (3, 2)[:d] if groups != 4 else (3,) * d
+    w, b = rng.standard_normal((8, 4 // groups, *kernel)), rng.standard_normal(8)
+    positions = int(np.prod(conv(np.zeros((1, 4, *(30, 31)[:d])), w, **kwargs).shape[2:]))
+    x = rng.standard_normal((2 * max(1, BLOCK_COLUMNS // positions) + 1, 4, *(30, 31)[:d]))
+    out_shape = conv(x, w, **kwargs).shape
+    u = rng.standard_normal(out_shape)
+    step = sg.value_and_grad(
+        lambda x, w, b, u: (conv(x, w, b, **kwargs) * u).sum(), argnums=(0, 1, 2), tier="sync"
+    )
+    value, grads = step(x, w, b, u)
+    expected, want = _torch(d, kwargs, x, w, b, u)
+    np.testing.assert_allclose(value.item(), (expected * u).sum(), **TOL[np.float64])
+    for got, g in zip(grads, want, strict=True):
+        np.testing.assert_allclose(got.numpy(), g, **TOL[np.float64])
+
+
 def test_compiled_graph_holds_conv_nodes_and_no_gathers():
     x, w = np.ones((2, 3, 6, 6)), np.ones((4, 3, 3, 3))
     grad = sg.value_and_grad(lambda x, w: F.conv2d(x, w, padding=1, stride=2).sum(), (0, 1))

@@ -34,7 +34,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from symgrad.errors import ShapeError, shape_str
 from symgrad.ir.graph import Node, Var
 from symgrad.ir.primitive import Primitive, Schedule, register
-from symgrad.ir.primitives.conv_kernel import ConvKernel
+from symgrad.ir.primitives.conv_kernel import BODY, ConvKernel
 from symgrad.ir.shapes import Shape
 
 
@@ -166,8 +166,8 @@ class Conv(Primitive):
         w.emit(1, f"{k.v('y')} = {target}.reshape({k.grouped})")
         k.start(zero_cols=True)
         k.windows(xs, scatter=False)
-        w.emit(2, f"np.dot({k.v('w')}[cv_grp], {k.v('cols')}, {k.v('t')})")
-        k.transpose(f"{k.v('y')}[cv_n, cv_grp, cv_o, cv_l]", f"{k.v('t')}[cv_o, cv_m + cv_l]")
+        w.emit(BODY, f"np.dot({k.v('w')}[cv_grp], {k.v('cols')}, {k.v('t')})")
+        k.from_columns(k.v("y"))
 
 
 CONV = register(Conv())
@@ -223,8 +223,8 @@ class ConvInputGrad(Primitive):
         w.emit(1, f"{k.v('w')} = np.ascontiguousarray({ws}).reshape({k.weight})")
         w.emit(1, f"{k.v('g')} = np.ascontiguousarray({gs}).reshape({k.grouped})")
         k.start(zero_cols=False)
-        k.transpose(f"{k.v('t')}[cv_o, cv_m + cv_l]", f"{k.v('g')}[cv_n, cv_grp, cv_o, cv_l]")
-        w.emit(2, f"np.dot({k.v('w')}[cv_grp].T, {k.v('t')}, {k.v('cols')})")
+        k.to_columns(k.v("g"), zero_rest=False)
+        w.emit(BODY, f"np.dot({k.v('w')}[cv_grp].T, {k.v('t')}, {k.v('cols')})")
         k.windows(target, scatter=True)
 
 
@@ -269,10 +269,13 @@ class ConvWeightGrad(Primitive):
         k.sizes(xs)
         w.emit(1, f"{k.v('g')} = np.ascontiguousarray({gs}).reshape({k.grouped})")
         w.emit(1, f"{k.v('dw')} = {target}.reshape({k.weight})")
+        w.emit(1, f"{k.v('dw')}[:] = 0")
+        w.emit(1, f"{k.v('part')} = np.empty({k.weight[1:]}, np.{k.dtype})")
         k.start(zero_cols=True)
         k.windows(xs, scatter=False)
-        k.transpose(f"{k.v('t')}[cv_o, cv_m + cv_l]", f"{k.v('g')}[cv_n, cv_grp, cv_o, cv_l]")
-        w.emit(2, f"np.dot({k.v('t')}, {k.v('cols')}.T, {k.v('dw')}[cv_grp])")
+        k.to_columns(k.v("g"), zero_rest=True)
+        w.emit(BODY, f"np.dot({k.v('t')}, {k.v('cols')}.T, {k.v('part')})")
+        w.emit(BODY, f"{k.v('dw')}[cv_grp] += {k.v('part')}")
 
 
 CONV_WEIGHT_GRAD = register(ConvWeightGrad())
