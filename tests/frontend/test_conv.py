@@ -91,7 +91,7 @@ def test_compiled_conv_matches_torch_and_keeps_its_kernel_for_a_new_batch(d, kwa
 
 @pytest.mark.parametrize(("d", "kwargs"), CASES, ids=str)
 def test_compiled_conv_runs_a_large_batch_in_blocks_of_samples(d, kwargs):
-    # two full blocks of samples and one more sample in a third
+    # blocks of samples, a last one not full
     from symgrad.ir.primitives.conv_kernel import BLOCK_COLUMNS
 
     conv = _sg_conv(d)
@@ -100,7 +100,8 @@ def test_compiled_conv_runs_a_large_batch_in_blocks_of_samples(d, kwargs):
     kernel = (3, 2)[:d] if groups != 4 else (3,) * d
     w, b = rng.standard_normal((8, 4 // groups, *kernel)), rng.standard_normal(8)
     positions = int(np.prod(conv(np.zeros((1, 4, *(30, 31)[:d])), w, **kwargs).shape[2:]))
-    x = rng.standard_normal((2 * max(1, BLOCK_COLUMNS // positions) + 1, 4, *(30, 31)[:d]))
+    batch = 2 * max(1, BLOCK_COLUMNS // positions) + 1  # 3 blocks, the last one partial
+    x = rng.standard_normal((batch, 4, *(30, 31)[:d]))
     out_shape = conv(x, w, **kwargs).shape
     u = rng.standard_normal(out_shape)
     step = sg.value_and_grad(

@@ -74,8 +74,10 @@ class ConvKernel:
             w.emit(1, f"{self.spatial[j]} = {image}.shape[{2 + j}]")
             w.emit(1, f"{self.outs[j]} = {out_size_code(self.spatial[j], k, self.p, j)}")
         w.emit(1, f"{self.length} = {' * '.join(self.outs)}")
-        block = f"{BLOCK_COLUMNS} // max({self.length}, 1)"
-        w.emit(1, f"{self.v('bs')} = max(1, min({self.n}, {block}))")
+        # as many blocks as BLOCK_COLUMNS columns need, the samples spread evenly over
+        # them: a last block as wide as the others would multiply its unused columns too
+        blocks = f"max(1, -(-{self.n} * {self.length} // {BLOCK_COLUMNS}))"
+        w.emit(1, f"{self.v('bs')} = max(1, -(-{self.n} // {blocks}))")
 
     def start(self, zero_cols: bool) -> None:
         """The scratch matrices (``cols``; ``t``: channels by columns) and the loops over
