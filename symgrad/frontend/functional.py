@@ -16,11 +16,10 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
-
-from symgrad.errors import ShapeError, UnsupportedOpError, shape_str
+from symgrad.errors import ShapeError, shape_str
 from symgrad.frontend import reductions, shape_ops
 from symgrad.frontend.apply import as_tensor, check_number, elementwise, mean, sum, table_function
+from symgrad.frontend.attention import scaled_dot_product_attention
 from symgrad.frontend.conv import conv1d, conv2d
 from symgrad.frontend.nn_functional import batch_norm, dropout, embedding, layer_norm, linear, pad
 from symgrad.frontend.pooling import (
@@ -31,6 +30,7 @@ from symgrad.frontend.pooling import (
     max_pool1d,
     max_pool2d,
 )
+from symgrad.frontend.softmax import log_softmax, softmax
 from symgrad.frontend.tensor import Tensor
 from symgrad.ir.elementwise_ops import OPS
 from symgrad.ir.shapes import broadcast_shapes, same_shape
@@ -64,44 +64,6 @@ def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
     """``x`` for ``x > 0``, else ``negative_slope * x``, as PyTorch's ``leaky_relu``."""
     check_number(negative_slope, "negative_slope", "leaky_relu")
     return elementwise("leaky_relu", as_tensor(x), negative_slope)
-
-
-def _softmax_dim(x: Tensor, dim: int | None) -> int:
-    if dim is not None:
-        return dim
-    return 0 if x.ndim in (0, 1, 3) else 1  # PyTorch's choice when dim is not given
-
-
-def softmax(x, dim: int | None = None) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``dim``, with the maximum taken out first, so large
-    logits neither overflow nor lose their gradient.
-
-    Without ``dim``, PyTorch's legacy choice (dim 0 for 0-, 1- and 3-D input, else 1);
-    pass ``dim`` explicitly.
-
-    >>> import symgrad as sg
-    >>> sg.softmax(sg.tensor([[0., 0.], [1000., 0.]]), dim=1)
-    tensor([[0.5, 0.5],
-            [1. , 0. ]])
-    """
-    x = as_tensor(x)
-    d = _softmax_dim(x, dim)
-    peak = reductions.amax(x, d, keepdim=True).detach()
-    e = elementwise("exp", x - peak)
-    return e / sum(e, d, True)
-
-
-def log_softmax(x, dim: int | None = None) -> Tensor:
-    """``x - logsumexp(x)`` along ``dim``, as ``(x - max) - log(sum(exp(x - max)))`` so that
-    large logits keep their precision; PyTorch's ``log_softmax`` (``dim`` as :func:`softmax`).
-
-    >>> log_softmax([[0., 0.], [1000., 0.]], dim=1)[1]
-    tensor([    0., -1000.])
-    """
-    x = as_tensor(x)
-    d = _softmax_dim(x, dim)
-    shifted = x - reductions.amax(x, d, keepdim=True).detach()
-    return shifted - elementwise("log", sum(elementwise("exp", shifted), d, True))
 
 
 def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
@@ -331,56 +293,6 @@ def binary_cross_entropy_with_logits(
     if weight is not None:
         loss = loss * as_tensor(weight)
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
-
-
-def scaled_dot_product_attention(
-    query: Tensor,
-    key: Tensor,
-    value: Tensor,
-    attn_mask: Tensor | None = None,
-    dropout_p: float = 0.0,
-    is_causal: bool = False,
-    scale: float | None = None,
-    enable_gqa: bool = False,
-) -> Tensor:
-    """``softmax(q @ k.T * scale + mask) @ v`` over the last two dims, as PyTorch's
-    reference: a boolean ``attn_mask`` keeps the ``True`` entries, a float one is added;
-    ``is_causal`` masks the upper triangle; ``scale`` defaults to ``1/sqrt(E)``.
-
-    >>> import symgrad as sg
-    >>> q, v = sg.ones(2, 3, 4), sg.arange(6.0).reshape(1, 3, 2)
-    >>> scaled_dot_product_attention(q, q, v, is_causal=True)[0]
-    tensor([[0., 1.],
-            [1., 2.],
-            [2., 3.]])
-    """
-    q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
-    if min(q.ndim, k.ndim, v.ndim) < 2 or q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
-        raise ShapeError(
-            f"scaled_dot_product_attention: query {shape_str(q.shape)}, key "
-            f"{shape_str(k.shape)} and value {shape_str(v.shape)} do not fit (..., L, E), "
-            "(..., S, E), (..., S, Ev)"
-        )
-    if enable_gqa:
-        raise UnsupportedOpError("scaled_dot_product_attention: enable_gqa is not supported")
-    if is_causal and attn_mask is not None:
-        raise ValueError(
-            "scaled_dot_product_attention: explicit attn_mask should not be set when is_causal=True"
-        )
-    factor = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
-    scores = shape_ops.matmul(q, shape_ops.transpose(k, -2, -1)) * factor
-    if is_causal:
-        attn_mask = Tensor(np.tril(np.ones((q.shape[-2], k.shape[-2]), np.bool_)))
-    if attn_mask is not None:
-        mask = as_tensor(attn_mask)
-        if mask.dtype == np.bool_:
-            scores = elementwise("where", mask, scores, -math.inf)
-        else:
-            scores = scores + mask
-    weights = softmax(scores, -1)
-    if dropout_p > 0:
-        weights = dropout(weights, dropout_p)
-    return shape_ops.matmul(weights, v)
 
 
 __all__ = [  # what sg.nn.functional re-exports
