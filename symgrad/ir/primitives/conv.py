@@ -268,14 +268,14 @@ class ConvWeightGrad(Primitive):
         target = w.allocate(node.output)
         k.sizes(xs)
         w.emit(1, f"{k.v('g')} = np.ascontiguousarray({gs}).reshape({k.grouped})")
+        w.emit(1, f"{target}.fill(0)")
         w.emit(1, f"{k.v('dw')} = {target}.reshape({k.weight})")
-        w.emit(1, f"{k.v('dw')}[:] = 0")
         w.emit(1, f"{k.v('part')} = np.empty({k.weight[1:]}, np.{k.dtype})")
         k.start(zero_cols=True)
         k.windows(xs, scatter=False)
         k.to_columns(k.v("g"), zero_rest=True)
         w.emit(BODY, f"np.dot({k.v('t')}, {k.v('cols')}.T, {k.v('part')})")
-        w.emit(BODY, f"{k.v('dw')}[cv_grp] += {k.v('part')}")
+        k.add_into(f"{k.v('dw')}[cv_grp]", k.v("part"))
 
 
 CONV_WEIGHT_GRAD = register(ConvWeightGrad())

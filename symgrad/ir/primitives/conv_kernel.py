@@ -96,12 +96,24 @@ class ConvKernel:
         (an ``(N, G, OC/G, L)`` array); ``zero_rest``: columns past a last, partial block
         are zeros (they enter a sum over columns)."""
         if zero_rest:
-            self.w.emit(BODY, f"{self.v('t')}[:, cv_nb * {self.length}:] = 0")
+            t, w = self.v("t"), self.w
+            w.emit(BODY, f"for cv_o in range({self.weight[1]}):")
+            w.emit(BODY + 1, f"for cv_l in range(cv_nb * {self.length}, {t}.shape[1]):")
+            w.emit(BODY + 2, f"{t}[cv_o, cv_l] = 0")
         self._rows(f"{grouped}[cv_n0 + cv_b, cv_grp, cv_o]", f"{self.v('t')}[cv_o, cv_at:]", True)
 
     def from_columns(self, grouped: str) -> None:
         """The block's samples of ``grouped`` (``(N, G, OC/G, L)``) from ``t``."""
         self._rows(f"{grouped}[cv_n0 + cv_b, cv_grp, cv_o]", f"{self.v('t')}[cv_o, cv_at:]", False)
+
+    def add_into(self, target: str, part: str) -> None:
+        """``target += part`` for two ``(OC/G, patch)`` arrays, as loops (an array
+        expression costs Numba seconds of compiling)."""
+        w = self.w
+        w.emit(BODY, f"cv_acc = {target}")
+        w.emit(BODY, f"for cv_o in range({self.weight[1]}):")
+        w.emit(BODY + 1, f"for cv_l in range({self.patch}):")
+        w.emit(BODY + 2, f"cv_acc[cv_o, cv_l] += {part}[cv_o, cv_l]")
 
     def _rows(self, sample: str, columns: str, into_columns: bool) -> None:
         w, at = self.w, BODY
