@@ -46,7 +46,8 @@ def _version_tag() -> str:
     import importlib.metadata
 
     numba_version = importlib.metadata.version("numba")
-    return f"symgrad {__version__}; numba {numba_version}; numpy {np.__version__}\n"
+    numpy_version, opt = np.__version__, machine_code.OPT_LEVEL
+    return f"symgrad {__version__}; numba {numba_version}; numpy {numpy_version}; opt {opt}\n"
 
 
 #: What the cache did in this process: ``sources_written`` (new files),

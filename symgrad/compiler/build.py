@@ -41,7 +41,7 @@ class Kernel:
         self.call = self._first_call
 
     def _first_call(self, *arrays: Any) -> None:
-        with machine_code.kernel_lock(self.path):
+        with machine_code.kernel_lock(self.path), machine_code.optimization_level():
             self._verify()
             try:
                 self.fn(*arrays)
@@ -55,7 +55,7 @@ class Kernel:
 
     def load(self, signature: Any) -> None:
         """Compile or load (checked) the machine code for one Numba signature, uncalled."""
-        with machine_code.kernel_lock(self.path):
+        with machine_code.kernel_lock(self.path), machine_code.optimization_level():
             self._verify()
             self.fn.compile(signature)
             machine_code.record(self.fn)

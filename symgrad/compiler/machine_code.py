@@ -1,5 +1,7 @@
 """Checksums of Numba's cached machine code, and the lock that makes one process compile.
 
+Kernels compile at LLVM optimization level :data:`OPT_LEVEL` (:func:`optimization_level`).
+
 Numba keeps a kernel's index (``.nbi``) and machine code (``.nbc``) in its cache folder
 and trusts them blindly: a few changed bytes crash every later process or, worse, run
 wrong code.  After a kernel is compiled, :func:`record` writes a SHA-256 of each of
@@ -7,7 +9,8 @@ those files beside them; before a process loads them, :func:`verify` checks them
 deletes the lot on any mismatch (or when no record exists), so Numba compiles afresh.
 The files are found through the dispatcher's own cache (``NUMBA_CACHE_DIR`` moves them).
 
-This module imports only the standard library: the compile worker loads it by path.
+This module imports only the standard library (Numba inside :func:`optimization_level`,
+when compiling): the compile worker loads it by path.
 
 Example:
     >>> import hashlib
@@ -28,6 +31,11 @@ from pathlib import Path
 from typing import Any
 
 SUFFIX = ".sha256"
+#: LLVM optimization level of kernels (Numba's default is 3).  Level 3 adds passes such
+#: as non-trivial loop unswitching that tripled to sextupled LLVM's time on the conv
+#: kernels' loop nests (a digits-sized conv step: 14 s of LLVM at 3, 2.3 s at 2) with no
+#: measured gain at run time.  ``NUMBA_OPT``, when set, wins.
+OPT_LEVEL = 2
 
 
 def digest(data: bytes) -> str:
@@ -45,6 +53,26 @@ def kernel_lock(source_path: Path | str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def optimization_level() -> Iterator[None]:
+    """Compile at :data:`OPT_LEVEL` inside (Numba's compiler lock held, its level restored
+    after), unless ``NUMBA_OPT`` is set."""
+    if "NUMBA_OPT" in os.environ:
+        yield
+        return
+    from numba.core import config
+    from numba.core.compiler_lock import global_compiler_lock
+
+    with global_compiler_lock:
+        config.reload_config()  # else the compile reloads it over ours when NUMBA_* changed
+        saved = config.OPT
+        config.OPT = type(saved)(OPT_LEVEL)
+        try:
+            yield
+        finally:
+            config.OPT = saved
 
 
 def _cache_files(dispatcher: Any) -> tuple[Path, list[Path]]:

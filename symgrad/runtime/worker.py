@@ -53,7 +53,7 @@ def _load_by_path(name: str, path: Path) -> Any:
 def compile_job(job: dict) -> None:
     """Import the kernel module and compile (or load, checksums checked) one signature."""
     machine_code = _load_by_path("symgrad_machine_code", MACHINE_CODE)
-    with machine_code.kernel_lock(job["path"]):
+    with machine_code.kernel_lock(job["path"]), machine_code.optimization_level():
         dispatcher = _load_by_path(job["module"], Path(job["path"])).kernel
         machine_code.verify(dispatcher)
         dispatcher.compile(numba_signature(job["args"]))
