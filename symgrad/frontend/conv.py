@@ -177,7 +177,7 @@ def conv(
     op = f"conv{d}d"
     x, unbatched = batched(op, x, d)
     channels = concrete(x.shape[1:2])[0]  # must match the weight; spatial sizes stay
-    spatial = list(x.shape[2:])  # symbolic (a stride above 1 pins its dim's size)
+    spatial = list(x.shape[2:])  # symbolic (a stride above 1: a floor division)
     out_channels, per_group, *kernel = concrete(weight.shape)
     if groups < 1 or channels % groups or out_channels % groups or per_group * groups != channels:
         raise ShapeError(

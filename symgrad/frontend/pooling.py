@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -58,19 +59,24 @@ def _pool_setup(op, input, d, kernel_size, stride, padding, dilation, ceil_mode)
             f"{op}: pad should be at most half of effective kernel size, got padding={padding} "
             f"for kernel_size={kernel_size}"
         )
-    spatial = concrete(x.shape[2:])
+    spatial = list(x.shape[2:])  # symbolic inside a trace
     outs = [
         out_size(op, spatial[j], kernel[j], stride[j], pads[j], pads[j], dilation[j], ceil_mode)
         for j in range(d)
     ]
-    # ceil_mode may let the last window run past the padding: pad that much more
-    his = [
-        max(
-            pads[j],
-            (outs[j] - 1) * stride[j] + dilation[j] * (kernel[j] - 1) + 1 - spatial[j] - pads[j],
-        )
-        for j in range(d)
-    ]
+    his = list(pads)
+    if ceil_mode:  # the last window may run past the padding: pad that much more
+        his = [
+            max(
+                pads[j],
+                (outs[j] - 1) * stride[j]
+                + dilation[j] * (kernel[j] - 1)
+                + 1
+                - spatial[j]
+                - pads[j],
+            )
+            for j in range(d)
+        ]
     return x, unbatched, kernel, stride, pads, his, dilation, outs
 
 
@@ -88,7 +94,7 @@ def max_pool(
     counts as ``-inf``; a NaN in a window wins), as PyTorch's ``max_pool{d}d``.  All of a
     window's gradient goes to its first maximum, as in PyTorch.  ``return_indices=True``
     also returns PyTorch's indices: int64 flat positions in each input plane.  Inside
-    ``@sg.compile`` the sizes stay symbolic (a stride above 1 specialises the spatial ones).
+    ``@sg.compile`` the sizes stay symbolic.
     Padding above half the kernel raises ``ShapeError``, as PyTorch refuses it.
 
     >>> import symgrad as sg
@@ -131,7 +137,6 @@ def avg_pool(
     x, unbatched, kernel, stride, pads, his, _, outs = _pool_setup(
         op, input, d, kernel_size, stride, padding, 1, ceil_mode
     )
-    spatial = concrete(x.shape[2:])
     if is_floating(x.dtype):  # window sums: a depthwise convolution with a kernel of ones
         channels = concrete(x.shape[1:2])[0]
         ones = Tensor(np.ones((channels, 1, *kernel), x.dtype))
@@ -144,7 +149,10 @@ def avg_pool(
         out = sum(win, tuple(range(2 + d, 2 + 2 * d)))
     if divisor_override:
         out = out / divisor_override
+    elif not ceil_mode and (count_include_pad or not any(pads)):
+        out = out / math.prod(kernel)  # every window inside the padded input: sizes stay free
     else:  # PyTorch's divisor: the window clipped to the padded input (or to the input)
+        spatial = concrete(x.shape[2:])
         divisor = np.ones((), x.dtype)
         for j in range(d):
             start = np.arange(outs[j]) * stride[j] - pads[j]

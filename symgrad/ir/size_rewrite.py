@@ -27,7 +27,7 @@ from typing import Any
 
 import sympy
 
-from symgrad.ir.sizes import SizeEnv, SymSize, is_polynomial, size_symbol
+from symgrad.ir.sizes import SizeEnv, SymSize, is_integer_code, size_symbol
 
 
 # --- rewriting sizes in a graph ----------------------------------------------------------
@@ -117,8 +117,9 @@ def finalize(env: SizeEnv, graph: Any) -> SizeGuards:
     """Turn the trace's sizes into ints and canonical symbols ``n_k``, in place.
 
     Equality guards pin a size to an int or to another size; an equality that is not of
-    that form, or a size whose expression is not a polynomial, pins its symbols to
-    their example values.  Returns the guards a call's argument shapes must meet.
+    that form, or a size kernels cannot compute (not made of sums, products and floor
+    divisions), pins its symbols to their example values.  Returns the guards a call's
+    argument shapes must meet.
     """
     guards = list(env.guards)
     parent: dict[sympy.Symbol, Any] = {s: s for s in env.hints}
@@ -174,7 +175,7 @@ def finalize(env: SizeEnv, graph: Any) -> SizeGuards:
     current = table()
     for expr in _sizes_in(graph):
         replaced = expr.xreplace(current)
-        if not replaced.is_number and not is_polynomial(sympy.expand(replaced)):
+        if not replaced.is_number and not is_integer_code(sympy.expand(replaced)):
             pin(replaced.free_symbols & set(env.hints))
             current = table()
     current = table()

@@ -168,10 +168,10 @@ class SymSize:
         return self._arith(other, operator.mul, True)
 
     def __floordiv__(self, other: object) -> Any:
-        return self._arith(other, _floordiv)
+        return self._arith(other, floor_divide)
 
     def __rfloordiv__(self, other: object) -> Any:
-        return self._arith(other, _floordiv, True)
+        return self._arith(other, floor_divide, True)
 
     def __mod__(self, other: object) -> Any:
         return self._arith(other, _mod)
@@ -249,16 +249,74 @@ class SymSize:
         return format(self.hint, spec)
 
 
-def _floordiv(a: Any, b: Any) -> Any:
-    if isinstance(a, int) and isinstance(b, int):
-        return a // b
-    return sympy.floor(a / b)
+class FloorDiv(sympy.Function):
+    """``p // q`` of integer sizes, as Python computes it: a size kernels compute from
+    their arrays' sizes (a strided conv's or a stepped slice's output length) instead
+    of pinning it.  It prints as Python integer code and evaluates on integers; equal
+    sizes get one form (integer coefficients in ``[0, q)``, the rest taken outside).
+
+    Example:
+        >>> n = sympy.Symbol("n", integer=True, positive=True)
+        >>> FloorDiv(n - 1, 2) + 1, FloorDiv(n + 7, 2), FloorDiv(n - 1, 2).xreplace({n: 8})
+        (((n + 1) // 2), ((n + 1) // 2) + 3, 3)
+    """
+
+    is_integer = True
+
+    @classmethod
+    def eval(cls, p: sympy.Expr, q: sympy.Expr) -> sympy.Expr | None:
+        if p.is_Integer and q.is_Integer:
+            return sympy.Integer(int(p) // int(q))
+        if q == 1 or p == 0:
+            return p
+        if q.is_Integer and q > 0:  # canonical: coefficients in [0, q), the rest outside
+            pulled, kept = [], []
+            for term in sympy.Add.make_args(sympy.expand(p)):
+                c, rest = term.as_coeff_Mul()
+                pulled.append(c // q * rest if c.is_Integer else 0)
+                kept.append(c % q * rest if c.is_Integer else term)
+            if any(pulled):
+                return cls(sympy.Add(*kept), q) + sympy.Add(*pulled)
+            return None
+        # terms that q divides leave the floor: (a + q*b) // q == a // q + b
+        whole, rest = [], []
+        for term in sympy.Add.make_args(sympy.expand(p)):
+            quotient, denominator = sympy.fraction(sympy.cancel(term / q))
+            if denominator == 1:
+                whole.append(quotient)
+            else:
+                rest.append(term)
+        if not whole:
+            return None
+        return cls(sympy.Add(*rest), q) + sympy.Add(*whole)
+
+    def _code(self, printer: Any) -> str:
+        p, q = (printer._print(a) if a.is_Atom else f"({printer._print(a)})" for a in self.args)
+        return f"({p} // {q})"
+
+    _sympystr = _pythoncode = _numpycode = _code
+
+    def _latex(self, printer: Any) -> str:
+        p, q = (printer._print(a) for a in self.args)
+        return rf"\left\lfloor \frac{{{p}}}{{{q}}} \right\rfloor"
+
+
+def floor_divide(a: Any, b: Any) -> Any:
+    """``a // b`` of ints, :class:`SymSize` or SymPy sizes alike (SymPy's own ``//`` gives
+    ``floor(a/b)``, which kernels cannot compute).
+
+    >>> floor_divide(7, 2), floor_divide(sympy.Symbol("n") + 3, 1)
+    (3, n + 3)
+    """
+    if isinstance(a, sympy.Basic) or isinstance(b, sympy.Basic):
+        return FloorDiv(a, b)
+    return a // b
 
 
 def _mod(a: Any, b: Any) -> Any:
     if isinstance(a, int) and isinstance(b, int):
         return a % b
-    return sympy.Mod(a, b)
+    return a - b * FloorDiv(a, b)
 
 
 def _size(expr: sympy.Expr, hint: int, env: SizeEnv) -> SymSize | int:
@@ -273,13 +331,13 @@ def size_expr(size: object) -> Any:
     return size.expr if isinstance(size, SymSize) else size
 
 
-def is_polynomial(expr: sympy.Expr) -> bool:
-    """True when ``expr`` is built only of sums, products, integers and symbols (printable
-    as Python integer code)."""
+def is_integer_code(expr: sympy.Expr) -> bool:
+    """True when ``expr`` is built only of sums, products, integers, symbols and
+    :class:`FloorDiv` (printable as Python integer code)."""
     if expr.is_Symbol or expr.is_Integer:
         return True
-    if expr.is_Add or expr.is_Mul:
-        return all(is_polynomial(a) for a in expr.args)
+    if expr.is_Add or expr.is_Mul or isinstance(expr, FloorDiv):
+        return all(is_integer_code(a) for a in expr.args)
     if expr.is_Pow:
-        return expr.exp.is_Integer and expr.exp > 0 and is_polynomial(expr.base)
+        return expr.exp.is_Integer and expr.exp > 0 and is_integer_code(expr.base)
     return False

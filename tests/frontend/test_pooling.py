@@ -145,6 +145,7 @@ def test_max_pool_gradient_matches_finite_differences_without_ties(d, kwargs):
     ("kwargs", "traces"),
     [
         ({"kernel_size": 3, "stride": 1, "padding": 1}, 1),  # every size stays symbolic
+        # u has the output's shape: equal to a floor division of x's sizes, which pins them
         ({"kernel_size": (3, 2), "stride": 2, "padding": 1, "ceil_mode": True}, 3),
     ],
     ids=str,
@@ -165,6 +166,33 @@ def test_compiled_max_pool_takes_new_batch_and_spatial_sizes(kwargs, traces):
         np.testing.assert_allclose(value.item(), (expected.detach().numpy() * u).sum(), rtol=1e-12)
         np.testing.assert_allclose(grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
     assert step.trace_count() == traces
+
+
+@pytest.mark.parametrize(
+    ("pool", "kwargs"),
+    [
+        ("max_pool2d", {"kernel_size": 2}),
+        ("max_pool2d", {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2}),
+        ("avg_pool2d", {"kernel_size": 2}),
+        ("avg_pool2d", {"kernel_size": 3, "stride": 2, "padding": 1}),
+        ("avg_pool2d", {"kernel_size": (3, 2), "stride": (2, 3), "count_include_pad": False}),
+    ],
+    ids=str,
+)
+def test_compiled_strided_pooling_keeps_image_sizes_symbolic(pool, kwargs):
+    # output sizes are floor divisions of the input's, computed by the kernel
+    step = sg.value_and_grad(lambda x: (getattr(F, pool)(x, **kwargs) ** 2).sum(), tier="sync")
+    rng = np.random.default_rng(4)
+    for shape in [(2, 3, 8, 8), (2, 3, 11, 9), (4, 3, 12, 13), (2, 3, 8, 8)]:
+        x = rng.standard_normal(shape)
+        tx = torch.tensor(x, requires_grad=True)
+        expected = (getattr(TF, pool)(tx, **kwargs) ** 2).sum()
+        expected.backward()
+        value, grad = step(x)
+        assert step.status() == "kernel"
+        np.testing.assert_allclose(value.item(), expected.item(), rtol=1e-12)
+        np.testing.assert_allclose(grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert step.trace_count() == 1
 
 
 def test_max_pool_second_derivative_matches_torch():

@@ -6,10 +6,13 @@ import operator
 
 import numpy as np
 import pytest
+import sympy
+from hypothesis import given
+from hypothesis import strategies as st
 
 from symgrad import ir
 from symgrad.ir.size_rewrite import finalize, free_sizes, specialize
-from symgrad.ir.sizes import SizeEnv, size_symbol
+from symgrad.ir.sizes import FloorDiv, SizeEnv, size_symbol
 
 F64 = np.dtype(np.float64)
 
@@ -134,3 +137,32 @@ def test_a_guard_on_an_expression_of_a_size():
     assert x.shape[0] * 2 - 3 > 4
     guards = finalize(env, ir.Graph([x], [ir.reduce_sum(x, (0,), False)]))
     assert guards.holds([(4,)]) and not guards.holds([(3,)])
+
+
+@given(
+    a=st.integers(-3, 4),
+    c=st.integers(-9, 9),
+    q=st.integers(1, 5),
+    k=st.integers(-3, 3),
+    n=st.integers(1, 40),
+)
+def test_a_floor_division_of_sizes_is_pythons_in_value_print_and_form(a, c, q, k, n):
+    s = sympy.Symbol("n", integer=True, positive=True)
+    size = FloorDiv(a * s + c, q)
+    assert size.xreplace({s: n}) == (a * n + c) // q
+    assert eval(str(size), {"n": n}) == (a * n + c) // q  # printed as Python code
+    assert FloorDiv(a * s + c + k * q, q) == size + k  # one form for equal sizes
+    m = sympy.Symbol("m", integer=True, positive=True)
+    assert FloorDiv(a * s * m + c * m, m) == a * s + c
+
+
+def test_strided_sizes_stay_symbolic_after_finalize():
+    env = SizeEnv()
+    x = ir.Var((env.dim(0, 0, 5), env.dim(0, 1, 9)), F64)
+    rows = (x.shape[1] - 3) // 2 + 1  # a strided window's count
+    assert env.guards == [] and rows.hint == 4
+    graph = ir.Graph([x], [ir.reduce_sum(x, (1,), False)])
+    graph.outputs[0].shape = (rows,)
+    finalize(env, graph)
+    assert str(graph.outputs[0].shape[0]) == "((n_1 + 1) // 2) - 1"
+    assert specialize(graph, {size_symbol(0): 5, size_symbol(1): 12}).outputs[0].shape == (5,)

@@ -230,12 +230,18 @@ def test_slices_of_a_batch_dim_keep_it_symbolic(tier):
     assert "n_0 - 2" in f.graph(x)  # the size of the result, an expression of the batch size
 
 
-def test_a_step_along_a_batch_dim_specialises_and_stays_right():
-    f = sg.compile(lambda x: x[1::3].sum(0))  # (n + 1) // 3 rows: not a polynomial size
-    for n in (8, 13, 8):
+def test_a_step_along_a_batch_dim_stays_symbolic_and_right():
+    f = sg.compile(lambda x: x[1::3] * 2, tier="sync")  # (n + 1) // 3 rows: a floor division
+    grad = sg.grad(lambda x: (x[1::3] ** 2).sum() + x[::-2].sum(), tier="sync")
+    for n in (8, 13, 9, 8, 2):
         x = np.arange(n * 2.0).reshape(n, 2)
-        np.testing.assert_array_equal(f(x).numpy(), x[1::3].sum(0))
-    assert f.trace_count() == 2
+        np.testing.assert_array_equal(f(x).numpy(), x[1::3] * 2)
+        expected = np.zeros_like(x)
+        expected[1::3] += 2 * x[1::3]
+        expected[::-2] += 1
+        np.testing.assert_array_equal(grad(x).numpy(), expected)
+    assert f.trace_count() == 1 and grad.trace_count() == 1
+    assert "((n_0 + 1) // 3)" in f.graph(np.ones((8, 2)))  # a size the kernel computes
 
 
 def test_a_write_into_a_slice_keeps_the_batch_dim_symbolic():

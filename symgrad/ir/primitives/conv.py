@@ -10,7 +10,7 @@ one scratch matrix (``C/groups * prod(kernel)`` rows, ``N * prod(outs)`` columns
 one ``np.dot`` multiplies with the weight (:mod:`symgrad.ir.primitives.conv_kernel`).
 Stride, padding, dilation, groups, kernel and channel sizes are literals of the kernel;
 the batch and spatial sizes may be symbols (a stride above 1 makes an output size a
-floor division, which pins that input size when the trace is finished).
+floor division, :class:`~symgrad.ir.sizes.FloorDiv`, which kernels compute too).
 
 Example:
     >>> import numpy as np
@@ -36,6 +36,7 @@ from symgrad.ir.graph import Node, Var
 from symgrad.ir.primitive import Primitive, Schedule, register
 from symgrad.ir.primitives.conv_kernel import BODY, ConvKernel
 from symgrad.ir.shapes import Shape
+from symgrad.ir.sizes import floor_divide
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def conv_out_size(size: Any, k: int, stride: int, lo: int, hi: int, dilation: in
     (26, 4)
     """
     span = size + lo + hi - dilation * (k - 1) - 1
-    return span + 1 if stride == 1 else span // stride + 1
+    return span + 1 if stride == 1 else floor_divide(span, stride) + 1
 
 
 def _outs(p: ConvParams, spatial: Sequence, kernel: Sequence) -> tuple:

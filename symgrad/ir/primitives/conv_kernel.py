@@ -2,8 +2,8 @@
 
 Stride, padding, dilation, groups, the kernel and channel sizes are literals of the
 kernel; the batch and spatial sizes are read from the arrays at run time (one trace
-and one kernel serve every image size whose output sizes need no floor division),
-and the output sizes are computed from them there.  Padded positions are never read:
+and one kernel serve every image size), and the output sizes are computed from them
+there.  Padded positions are never read:
 they stay zero in the scratch matrix, and a window is clipped to the input's bounds.
 
 The batch runs in blocks of samples whose columns (``patch x block * positions``) stay

@@ -37,6 +37,7 @@ from symgrad.errors import ShapeError, shape_str
 from symgrad.ir.graph import Node, Var
 from symgrad.ir.primitive import Primitive, Schedule, register
 from symgrad.ir.shapes import Shape
+from symgrad.ir.sizes import floor_divide
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,11 @@ def pool_out_size(size: Any, k: int, stride: int, pad: int, dilation: int, ceil:
     if stride == 1:  # ceil_mode changes nothing (the padding is at most half the window)
         return span + 1
     if not ceil:
-        return span // stride + 1
-    out = (span + stride - 1) // stride + 1
+        return floor_divide(span, stride) + 1
+    out = floor_divide(span + stride - 1, stride) + 1
     late = (out - 1) * stride >= size + pad  # the last window starts in the right padding
     if isinstance(late, sympy.Rel):
-        return sympy.Min(out, (size + pad - 1) // stride + 1)  # undecided: both bounds
+        return sympy.Min(out, floor_divide(size + pad - 1, stride) + 1)  # undecided: both bounds
     return out - 1 if late else out
 
 

@@ -35,7 +35,7 @@ from symgrad.ir.graph import Node, Var
 from symgrad.ir.primitive import Primitive, Schedule, register
 from symgrad.ir.primitives.core import Reduction
 from symgrad.ir.shapes import Shape, same_shape
-from symgrad.ir.sizes import SymSize
+from symgrad.ir.sizes import SymSize, floor_divide
 
 Dim = tuple[Any, int, Any]  # (start, step, count) of one dim
 Region = tuple[Dim, ...]
@@ -74,7 +74,7 @@ def slice_bounds(size: Any, start: Any, stop: Any, step: Any) -> Dim:
     span = last - first if step > 0 else first - last
     if not span > 0:
         return first, step, 0
-    return first, step, span if abs(step) == 1 else (span + abs(step) - 1) // abs(step)
+    return first, step, span if abs(step) == 1 else floor_divide(span + abs(step) - 1, abs(step))
 
 
 def compose(outer: Region, inner: Region) -> Region:
