@@ -126,6 +126,7 @@ class KernelWriter:
         self.view_names: set[str] = set()
         self.temps = sympy.numbered_symbols("c")
         self.first_writes: dict[ir.Node, int] = {}  # fold target stored with ``=``, per node
+        self.helpers: set[str] = set()  # names of ``HELPERS`` that emitted lines call
 
     # --- names -------------------------------------------------------------------------
     def scalar(self, var: ir.Var) -> str:
@@ -167,6 +168,12 @@ class KernelWriter:
     def emit(self, indent: int, text: str) -> None:
         """Append one line at ``indent`` levels."""
         self.lines.append("    " * indent + text)
+
+    def gemm(self, indent: int, a: str, b: str, out: str, beta: str = "0.0") -> None:
+        """Emit ``out = a @ b + beta * out`` (``sg_gemm``, NumPy's BLAS): ``a`` and ``b``
+        C-contiguous arrays or their ``.T``, ``out`` a C-contiguous one."""
+        self.helpers.add("sg_gemm")
+        self.emit(indent, f"sg_gemm({a}, {b}, {out}, {beta})")
 
     def operand(self, var: ir.Var) -> str:
         """An array name with ``var``'s shape; a view gets a real reshape, once, outside loops."""
@@ -376,7 +383,7 @@ class KernelWriter:
                     self.emit(1, f"{self.scalar(out)} = {self.array(out)}[()]")
         if len(self.lines) == 2:
             self.emit(1, "pass")
-        used = sorted({name for printer in self.printers.values() for name in printer.helpers})
+        used = sorted(self.helpers.union(*(p.helpers for p in self.printers.values())))
         helpers = "".join(HELPERS[name] + "\n\n" for name in used)
         return HEADER + helpers + "\n".join(self.lines) + "\n"
 

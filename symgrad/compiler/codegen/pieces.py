@@ -9,9 +9,8 @@ symbols, so identical layers give the same source: one file, compiled once, shar
 within and across graphs.  A small Python driver allocates the values passed between
 pieces and calls them in order (an ``@njit`` driver would link every piece into one
 module and optimize it whole, which costs as much as the unsplit kernel).  The driver
-also computes the matrix products itself, with NumPy's ``matmul`` (the same BLAS call a
-kernel makes): a kernel calling ``np.dot`` takes Numba 0.2-0.4 s longer to compile, and
-the first one per pair of array layouts about 0.8 s more.  Views
+also computes the matrix products itself, with NumPy's ``matmul`` (the BLAS a kernel
+calls through ``sg_gemm``), so pieces are loops only and compile faster.  Views
 (transposes, reshapes) are never handed from piece to piece: a piece reads what they
 view and takes the view itself, so no piece copies a transposed weight for another;
 the copy that writes an output runs in the piece that computes its value.

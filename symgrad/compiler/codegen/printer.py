@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sympy
 from sympy.printing.precedence import precedence
 from sympy.printing.pycode import PythonCodePrinter
@@ -43,6 +45,11 @@ def sg_erf32(a):
     q = x2 * q + np.float32(-1.42647390514189e-02)
     return x * p / q
 """,
+    # ``sg_gemm``: a matrix product by NumPy's BLAS (symgrad/compiler/blas.py, the text
+    # below its marker line).
+    "sg_gemm": (Path(__file__).parents[1] / "blas.py")
+    .read_text(encoding="utf-8")
+    .split("# --- kernel text ---\n", 1)[1],
 }
 
 

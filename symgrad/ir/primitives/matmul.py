@@ -48,7 +48,7 @@ def matmul_shape(a: Shape, b: Shape) -> Shape:
 
 class MatMul(Primitive):
     """Matrix product.  Recorded nodes always have operands of rank >= 2 (1-D operands
-    are reshaped around the node); the kernel calls ``np.dot`` (BLAS) per batch entry."""
+    are reshaped around the node); the kernel calls BLAS (``sg_gemm``) per batch entry."""
 
     name = "matmul"
     schedule = Schedule.LIBRARY
@@ -101,7 +101,7 @@ class MatMul(Primitive):
         batch = out.shape[:-2]
         if not batch:
             left, right = (_blas_operand(v, t) for v, t in zip((a, b), operands, strict=True))
-            w.emit(1, f"np.dot({left}, {right}, {target})")
+            w.gemm(1, left, right, target)
             return
         for stem, text in zip(("ma", "mb"), operands, strict=True):
             w.emit(1, f"{stem}_{w.names[out]} = {text}")
@@ -112,7 +112,7 @@ class MatMul(Primitive):
             idx = ["0" if var.shape[d] == 1 else f"ib{d + extra}" for d in range(var.ndim - 2)]
             picks.append(f"np.ascontiguousarray({stem}_{w.names[out]}[{w.index(idx)}])")
         where = ", ".join(f"ib{d}" for d in range(len(batch)))
-        w.emit(indent, f"np.dot({picks[0]}, {picks[1]}, {target}[{where}])")
+        w.gemm(indent, picks[0], picks[1], f"{target}[{where}]")
 
 
 def _blas_operand(var: Var, text: str) -> str:
