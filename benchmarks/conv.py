@@ -15,6 +15,11 @@ with an empty kernel cache (trace plus compile). Run:
   python benchmarks/conv.py                # default threads, 5 repeats
   python benchmarks/conv.py --threads 1    # every contender on one thread
   python benchmarks/conv.py --cold         # plus the cold compile time of each workload
+  python benchmarks/conv.py --products     # the 28x28 step's three products, two BLAS
+
+``--products`` times, in one process and alternately, the three matrix products of one
+28x28 step (a sample per product, float32, one BLAS thread) as kernels made them before
+(Numba's ``np.dot``, which calls SciPy's OpenBLAS) and now (``sg_gemm``: NumPy's).
 """
 
 from __future__ import annotations
@@ -117,14 +122,75 @@ def cold_compile(workload: str) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def products(rounds: int = 15) -> None:
+    """Median ms of the 32 per-sample products of each kind, ``np.dot`` vs ``sg_gemm``."""
+    from numba import njit
+
+    from symgrad.compiler.blas import sg_gemm
+
+    @njit
+    def by_dot(a, b, out, transpose_a, transpose_b, reps):
+        for _ in range(reps):
+            if transpose_a:
+                np.dot(a.T, b, out)
+            elif transpose_b:
+                np.dot(a, b.T, out)
+            else:
+                np.dot(a, b, out)
+
+    @njit
+    def by_sg_gemm(a, b, out, transpose_a, transpose_b, reps):
+        for _ in range(reps):
+            if transpose_a:
+                sg_gemm(a.T, b, out, 0.0)
+            elif transpose_b:
+                sg_gemm(a, b.T, out, 0.0)
+            else:
+                sg_gemm(a, b, out, 0.0)
+
+    rng = np.random.default_rng(0)
+    weight, cols, grad = (
+        rng.standard_normal(s).astype(np.float32) for s in ((32, 144), (144, 676), (32, 676))
+    )
+    kinds = {  # a, b, out, transposes: forward, input gradient, weight gradient
+        "forward w @ cols (32x144 @ 144x676)": (weight, cols, np.empty((32, 676)), 0, 0),
+        "input grad w.T @ g (144x32 @ 32x676)": (weight, grad, np.empty((144, 676)), 1, 0),
+        "weight grad g @ cols.T (32x676 @ 676x144)": (grad, cols, np.empty((32, 144)), 0, 1),
+    }
+    rows = []
+    for kind, (a, b, out, ta, tb) in kinds.items():
+        out = out.astype(np.float32)
+        times: dict[str, list[float]] = {"np.dot": [], "sg_gemm": []}
+        for _ in range(rounds):
+            for name, fn in (("np.dot", by_dot), ("sg_gemm", by_sg_gemm)):
+                fn(a, b, out, ta, tb, 1)
+                start = time.perf_counter()
+                fn(a, b, out, ta, tb, 32)
+                times[name].append(time.perf_counter() - start)
+        dot, ours = (statistics.median(times[n]) * 1e3 for n in ("np.dot", "sg_gemm"))
+        rows.append((kind, f"{dot:.2f}", f"{ours:.2f}", f"{dot / ours:.2f}"))
+    print("| product (32 samples) | np.dot ms | sg_gemm ms | ratio |")
+    print("|---|---:|---:|---:|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--number", type=int, default=20)
     parser.add_argument("--threads", type=int, help="OMP/OpenBLAS threads of every contender")
     parser.add_argument("--cold", action="store_true", help="also time a cold compile")
+    parser.add_argument("--products", action="store_true", help="time the BLAS calls only")
     parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)  # contender, workload
     args = parser.parse_args()
+    if args.products:
+        if os.environ.get("OPENBLAS_NUM_THREADS") != "1":  # read when OpenBLAS loads
+            env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+            sys.exit(subprocess.run([sys.executable, __file__, "--products"], env=env).returncode)
+        print(machine(), "threads: 1")
+        products()
+        return
     if args.measure:
         measure(*args.measure, args.number)
         return

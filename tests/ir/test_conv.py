@@ -1,6 +1,7 @@
 """The ``conv`` primitive and its two gradients: kernels and NumPy evaluation against
 PyTorch for 1-D, 2-D and 3-D convolutions with stride, asymmetric padding, dilation and
-groups, in float64 and float32, and an empty batch."""
+groups, in float64 and float32 (images whose samples are blocks of their own, and
+smaller ones blocked together), and an empty batch."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ CASES = [
     ((2, 4, 9, 9), (8, 1, 3, 3), (2, 2), (1, 1), (1, 1), (1, 1), 4),  # depthwise
     ((1, 2, 5, 6), (3, 2, 5, 2), (3, 2), (2, 0), (2, 3), (1, 3), 1),  # kernel = padded height
     ((2, 2, 4, 5, 6), (2, 1, 2, 3, 2), (1, 2, 1), (1, 0, 1), (0, 1, 1), (2, 1, 1), 2),
+    # DIRECT_COLUMNS output positions or more: the products read and write samples in place
+    ((3, 4, 25, 24), (6, 2, 3, 3), (1, 1), (1, 1), (1, 1), (1, 1), 2),
+    ((1, 1, 1100), (2, 1, 3), (2,), (1,), (0,), (1,), 1),
 ]
 
 

@@ -5,9 +5,10 @@
 dim). The three ops are bilinear, and each one's gradient is one of the three, so
 gradients of gradients stay in this family.
 
-Kernels are im2col plus BLAS: per group, the windows of every sample are copied into
-one scratch matrix (``C/groups * prod(kernel)`` rows, ``N * prod(outs)`` columns) that
-one ``np.dot`` multiplies with the weight (:mod:`symgrad.ir.primitives.conv_kernel`).
+Kernels are im2col plus BLAS: per group, the windows of a block of samples are copied
+into one scratch matrix (``C/groups * prod(kernel)`` rows, a column per output position)
+that one product (``sg_gemm``, NumPy's BLAS) multiplies with the weight
+(:mod:`symgrad.ir.primitives.conv_kernel`).
 Stride, padding, dilation, groups, kernel and channel sizes are literals of the kernel;
 the batch and spatial sizes may be symbols (a stride above 1 makes an output size a
 floor division, :class:`~symgrad.ir.sizes.FloorDiv`, which kernels compute too).
@@ -34,7 +35,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from symgrad.errors import ShapeError, shape_str
 from symgrad.ir.graph import Node, Var
 from symgrad.ir.primitive import Primitive, Schedule, register
-from symgrad.ir.primitives.conv_kernel import BODY, ConvKernel
+from symgrad.ir.primitives.conv_kernel import ConvKernel
 from symgrad.ir.shapes import Shape
 from symgrad.ir.sizes import floor_divide
 
@@ -167,8 +168,10 @@ class Conv(Primitive):
         w.emit(1, f"{k.v('y')} = {target}.reshape({k.grouped})")
         k.start(zero_cols=True)
         k.windows(xs, scatter=False)
-        w.emit(BODY, f"np.dot({k.v('w')}[cv_grp], {k.v('cols')}, {k.v('t')})")
-        k.from_columns(k.v("y"))
+        weight, cols = f"{k.v('w')}[cv_grp]", k.v("cols")
+        at = k.direct_product(weight, cols, f"{k.v('y')}[cv_n0, cv_grp]")
+        w.gemm(at, weight, cols, k.v("t"))
+        k.from_columns(k.v("y"), at)
 
 
 CONV = register(Conv())
@@ -224,8 +227,10 @@ class ConvInputGrad(Primitive):
         w.emit(1, f"{k.v('w')} = np.ascontiguousarray({ws}).reshape({k.weight})")
         w.emit(1, f"{k.v('g')} = np.ascontiguousarray({gs}).reshape({k.grouped})")
         k.start(zero_cols=False)
-        k.to_columns(k.v("g"), zero_rest=False)
-        w.emit(BODY, f"np.dot({k.v('w')}[cv_grp].T, {k.v('t')}, {k.v('cols')})")
+        weight, cols = f"{k.v('w')}[cv_grp].T", k.v("cols")
+        at = k.direct_product(weight, f"{k.v('g')}[cv_n0, cv_grp]", cols)
+        k.to_columns(k.v("g"), zero_rest=False, at=at)
+        w.gemm(at, weight, k.v("t"), cols)
         k.windows(target, scatter=True)
 
 
@@ -271,12 +276,12 @@ class ConvWeightGrad(Primitive):
         w.emit(1, f"{k.v('g')} = np.ascontiguousarray({gs}).reshape({k.grouped})")
         w.emit(1, f"{target}.fill(0)")
         w.emit(1, f"{k.v('dw')} = {target}.reshape({k.weight})")
-        w.emit(1, f"{k.v('part')} = np.empty({k.weight[1:]}, np.{k.dtype})")
         k.start(zero_cols=True)
         k.windows(xs, scatter=False)
-        k.to_columns(k.v("g"), zero_rest=True)
-        w.emit(BODY, f"np.dot({k.v('t')}, {k.v('cols')}.T, {k.v('part')})")
-        k.add_into(f"{k.v('dw')}[cv_grp]", k.v("part"))
+        cols, dw = f"{k.v('cols')}.T", f"{k.v('dw')}[cv_grp]"
+        at = k.direct_product(f"{k.v('g')}[cv_n0, cv_grp]", cols, dw, beta="1.0")
+        k.to_columns(k.v("g"), zero_rest=True, at=at)
+        w.gemm(at, k.v("t"), cols, dw, beta="1.0")
 
 
 CONV_WEIGHT_GRAD = register(ConvWeightGrad())

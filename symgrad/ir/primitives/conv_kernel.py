@@ -7,9 +7,12 @@ there.  Padded positions are never read:
 they stay zero in the scratch matrix, and a window is clipped to the input's bounds.
 
 The batch runs in blocks of samples whose columns (``patch x block * positions``) stay
-in cache, one matrix product per block and group; every copy loop runs over a 1-D view
-indexed from 0 (an offset added to the index makes Numba check it for negative values
-and the loop stops vectorizing: five times slower on 28x28 images).
+in cache, one matrix product (``sg_gemm``) per block and group.  A sample with at least
+:data:`DIRECT_COLUMNS` output positions is a block of its own, and the products read
+and write its rows in place; smaller ones are copied to and from a scratch ``t``.
+Every copy loop runs over a 1-D view indexed from 0 (an offset added to the index
+makes Numba check it for negative values and the loop stops vectorizing: five times
+slower on 28x28 images).
 
 Example:
     >>> from symgrad.ir.primitives.conv import ConvParams
@@ -31,6 +34,10 @@ from symgrad.ir.shapes import Shape
 
 #: Columns of one block of samples (``patch x BLOCK_COLUMNS`` scratch; one product each).
 BLOCK_COLUMNS = 2048
+#: Output positions per sample from which each sample is its own block, and the
+#: products read and write the samples' rows in place (no copies to and from the
+#: columns): about as fast per column as a wide block there.
+DIRECT_COLUMNS = 512
 #: The indent of the code run per block and group.
 BODY = 3
 
@@ -77,7 +84,8 @@ class ConvKernel:
         # as many blocks as BLOCK_COLUMNS columns need, the samples spread evenly over
         # them: a last block as wide as the others would multiply its unused columns too
         blocks = f"max(1, -(-{self.n} * {self.length} // {BLOCK_COLUMNS}))"
-        w.emit(1, f"{self.v('bs')} = max(1, -(-{self.n} // {blocks}))")
+        w.emit(1, f"{self.v('direct')} = {self.length} >= {DIRECT_COLUMNS}")
+        w.emit(1, f"{self.v('bs')} = 1 if {self.v('direct')} else max(1, -(-{self.n} // {blocks}))")
 
     def start(self, zero_cols: bool) -> None:
         """The scratch matrices (``cols``; ``t``: channels by columns) and the loops over
@@ -91,32 +99,35 @@ class ConvKernel:
         w.emit(2, f"cv_nb = min({self.v('bs')}, {self.n} - cv_n0)")
         w.emit(2, f"for cv_grp in range({self.p.groups}):")
 
-    def to_columns(self, grouped: str, zero_rest: bool) -> None:
+    def direct_product(self, a: str, b: str, out: str, beta: str = "0.0") -> int:
+        """Emit ``if cv_direct: out = a @ b + beta * out`` (each sample its own block, the
+        operands its rows in place) and ``else:``; the indent of the else branch, where
+        the caller multiplies through ``t``."""
+        w = self.w
+        w.emit(BODY, f"if {self.v('direct')}:")
+        w.gemm(BODY + 1, a, b, out, beta)
+        w.emit(BODY, "else:")
+        return BODY + 1
+
+    def to_columns(self, grouped: str, zero_rest: bool, at: int = BODY) -> None:
         """``t`` (channels by the block's columns) from the block's samples of ``grouped``
         (an ``(N, G, OC/G, L)`` array); ``zero_rest``: columns past a last, partial block
         are zeros (they enter a sum over columns)."""
         if zero_rest:
             t, w = self.v("t"), self.w
-            w.emit(BODY, f"for cv_o in range({self.weight[1]}):")
-            w.emit(BODY + 1, f"for cv_l in range(cv_nb * {self.length}, {t}.shape[1]):")
-            w.emit(BODY + 2, f"{t}[cv_o, cv_l] = 0")
-        self._rows(f"{grouped}[cv_n0 + cv_b, cv_grp, cv_o]", f"{self.v('t')}[cv_o, cv_at:]", True)
+            w.emit(at, f"for cv_o in range({self.weight[1]}):")
+            w.emit(at + 1, f"for cv_l in range(cv_nb * {self.length}, {t}.shape[1]):")
+            w.emit(at + 2, f"{t}[cv_o, cv_l] = 0")
+        sample = f"{grouped}[cv_n0 + cv_b, cv_grp, cv_o]"
+        self._rows(sample, f"{self.v('t')}[cv_o, cv_at:]", True, at)
 
-    def from_columns(self, grouped: str) -> None:
+    def from_columns(self, grouped: str, at: int = BODY) -> None:
         """The block's samples of ``grouped`` (``(N, G, OC/G, L)``) from ``t``."""
-        self._rows(f"{grouped}[cv_n0 + cv_b, cv_grp, cv_o]", f"{self.v('t')}[cv_o, cv_at:]", False)
+        sample = f"{grouped}[cv_n0 + cv_b, cv_grp, cv_o]"
+        self._rows(sample, f"{self.v('t')}[cv_o, cv_at:]", False, at)
 
-    def add_into(self, target: str, part: str) -> None:
-        """``target += part`` for two ``(OC/G, patch)`` arrays, as loops (an array
-        expression costs Numba seconds of compiling)."""
+    def _rows(self, sample: str, columns: str, into_columns: bool, at: int) -> None:
         w = self.w
-        w.emit(BODY, f"cv_acc = {target}")
-        w.emit(BODY, f"for cv_o in range({self.weight[1]}):")
-        w.emit(BODY + 1, f"for cv_l in range({self.patch}):")
-        w.emit(BODY + 2, f"cv_acc[cv_o, cv_l] += {part}[cv_o, cv_l]")
-
-    def _rows(self, sample: str, columns: str, into_columns: bool) -> None:
-        w, at = self.w, BODY
         w.emit(at, "for cv_b in range(cv_nb):")
         w.emit(at + 1, f"cv_at = cv_b * {self.length}")
         w.emit(at + 1, f"for cv_o in range({self.weight[1]}):")
