@@ -6,10 +6,11 @@ Kernels call the BLAS that NumPy itself uses: the ``scipy_cblas_sgemm64_`` and
 through NumPy's extension module and registered with LLVM under a name of our own, so
 cached machine code links to it again in the next process.  Numba's ``np.dot`` calls
 SciPy's copy of OpenBLAS, an older build whose float32 products with few rows (a
-convolution's 32 output channels by 144 patch rows) run 1.3-1.5x slower; a kernel
-calling it also compiles 0.2-0.4 s longer.  Where NumPy's library lacks those symbols
-(another BLAS), ``sg_gemm`` is ``np.dot``.  Called from Python (a kernel run with
-``NUMBA_DISABLE_JIT=1``, or its ``py_func``), it is NumPy's product.
+convolution's 32 output channels by 144 patch rows) ran 1.15-1.5x slower here; a kernel
+calling it also compiled longer (0.6 s against 0.2 s for a first kernel with two).
+Where NumPy's library lacks those symbols (another BLAS), ``sg_gemm`` is ``np.dot``.
+Called from Python (a kernel's ``py_func``, the printed code run by hand), it is
+NumPy's product.
 
 ``a`` and ``b`` are C- or F-contiguous 2-D arrays (a ``.T`` view of a C array is passed to
 BLAS as it lies), ``out`` a C-contiguous one, all of one float dtype: other layouts fail

@@ -70,7 +70,7 @@ def test_numpys_own_openblas_is_the_one_kernels_call():
 
 def test_called_from_python_it_is_numpys_product():
     a, b, out = np.arange(6.0).reshape(2, 3), np.ones((2, 3)), np.ones((2, 2))
-    blas.sg_gemm(a, b.T, out, 2.0)  # as a kernel run with NUMBA_DISABLE_JIT=1
+    blas.sg_gemm(a, b.T, out, 2.0)  # as a kernel's py_func calls it
     np.testing.assert_array_equal(out, a @ b.T + 2.0)
 
 
