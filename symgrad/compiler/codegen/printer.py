@@ -50,6 +50,11 @@ def sg_erf32(a):
     "sg_gemm": (Path(__file__).parents[1] / "blas.py")
     .read_text(encoding="utf-8")
     .split("# --- kernel text ---\n", 1)[1],
+    # ``sg_conv_rows``, ``sg_conv_dw``: convolution micro-kernels
+    # (symgrad/compiler/conv_tiles.py, below its marker line).
+    "sg_conv_tiles": (Path(__file__).parents[1] / "conv_tiles.py")
+    .read_text(encoding="utf-8")
+    .split("# --- kernel text ---\n", 1)[1],
 }
 
 

@@ -5,9 +5,13 @@
 dim). The three ops are bilinear, and each one's gradient is one of the three, so
 gradients of gradients stay in this family.
 
-Kernels are im2col plus BLAS: per group, the windows of a block of samples are copied
-into one scratch matrix (``C/groups * prod(kernel)`` rows, a column per output position)
-that one product (``sg_gemm``, NumPy's BLAS) multiplies with the weight
+With every stride 1, kernels multiply each zero-padded sample in place through the
+micro-kernels of :mod:`symgrad.compiler.conv_tiles`
+(:mod:`symgrad.ir.primitives.conv_tiled`; the input gradient is the full correlation of
+the padded upstream gradient with the flipped weight).  Otherwise they are im2col plus
+BLAS: per group, the windows of a block of samples are copied into one scratch matrix
+(``C/groups * prod(kernel)`` rows, a column per output position) that one product
+(``sg_gemm``, NumPy's BLAS) multiplies with the weight
 (:mod:`symgrad.ir.primitives.conv_kernel`).
 Stride, padding, dilation, groups, kernel and channel sizes are literals of the kernel;
 the batch and spatial sizes may be symbols (a stride above 1 makes an output size a
@@ -36,6 +40,7 @@ from symgrad.errors import ShapeError, shape_str
 from symgrad.ir.graph import Node, Var
 from symgrad.ir.primitive import Primitive, Schedule, register
 from symgrad.ir.primitives.conv_kernel import ConvKernel
+from symgrad.ir.primitives.conv_tiled import TiledConv, tiled
 from symgrad.ir.shapes import Shape
 from symgrad.ir.sizes import floor_divide
 
@@ -163,6 +168,9 @@ class Conv(Primitive):
         k = ConvKernel(w, node, wt.shape)
         xs, ws = w.operand(x), w.operand(wt)
         target = w.allocate(node.output)
+        if tiled(k.p):
+            TiledConv(k).forward(xs, ws, target)
+            return
         k.sizes(xs)
         w.emit(1, f"{k.v('w')} = np.ascontiguousarray({ws}).reshape({k.weight})")
         w.emit(1, f"{k.v('y')} = {target}.reshape({k.grouped})")
@@ -222,6 +230,9 @@ class ConvInputGrad(Primitive):
         g, wt = node.inputs
         k = ConvKernel(w, node, wt.shape)
         gs, ws = w.operand(g), w.operand(wt)
+        if tiled(k.p):
+            TiledConv(k).input_grad(gs, ws, w.allocate(node.output))
+            return
         target = w.allocate(node.output, fill="0")
         k.sizes(target)
         w.emit(1, f"{k.v('w')} = np.ascontiguousarray({ws}).reshape({k.weight})")
@@ -272,6 +283,9 @@ class ConvWeightGrad(Primitive):
         k = ConvKernel(w, node, node.output.shape)
         xs, gs = w.operand(x), w.operand(g)
         target = w.allocate(node.output)
+        if tiled(k.p):
+            TiledConv(k).weight_grad(xs, gs, target)
+            return
         k.sizes(xs)
         w.emit(1, f"{k.v('g')} = np.ascontiguousarray({gs}).reshape({k.grouped})")
         w.emit(1, f"{target}.fill(0)")

@@ -1,4 +1,5 @@
-"""Kernel lines of the three convolution ops (:mod:`symgrad.ir.primitives.conv`).
+"""Kernel lines of the three convolution ops (:mod:`symgrad.ir.primitives.conv`) with a
+stride above 1 (im2col plus BLAS; stride 1: :mod:`symgrad.ir.primitives.conv_tiled`).
 
 Stride, padding, dilation, groups, the kernel and channel sizes are literals of the
 kernel; the batch and spatial sizes are read from the arrays at run time (one trace
