@@ -168,7 +168,7 @@ class Conv(Primitive):
         k = ConvKernel(w, node, wt.shape)
         xs, ws = w.operand(x), w.operand(wt)
         target = w.allocate(node.output)
-        if tiled(k.p):
+        if tiled(k.p, k.weight[1]):
             TiledConv(k).forward(xs, ws, target)
             return
         k.sizes(xs)
@@ -230,7 +230,7 @@ class ConvInputGrad(Primitive):
         g, wt = node.inputs
         k = ConvKernel(w, node, wt.shape)
         gs, ws = w.operand(g), w.operand(wt)
-        if tiled(k.p):
+        if tiled(k.p, k.cg):
             TiledConv(k).input_grad(gs, ws, w.allocate(node.output))
             return
         target = w.allocate(node.output, fill="0")
@@ -283,7 +283,7 @@ class ConvWeightGrad(Primitive):
         k = ConvKernel(w, node, node.output.shape)
         xs, gs = w.operand(x), w.operand(g)
         target = w.allocate(node.output)
-        if tiled(k.p):
+        if tiled(k.p, k.weight[1]):
             TiledConv(k).weight_grad(xs, gs, target)
             return
         k.sizes(xs)

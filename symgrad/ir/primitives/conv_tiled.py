@@ -16,13 +16,15 @@ the tiles multiply the image in place.  The three ops:
   too), summed in vectors of partial sums that the kernel adds up at the end.
 
 Rows (output channels) are padded to the tiles' 4 with zero weights; the weight
-gradient's patch to a multiple of 3 with offset 0.  A stride above 1 keeps the im2col
-kernels of :mod:`symgrad.ir.primitives.conv_kernel`.
+gradient's patch to a multiple of 3 with offset 0.  A stride above 1, or rows that
+would be mostly padding (:func:`tiled`), keep the im2col kernels of
+:mod:`symgrad.ir.primitives.conv_kernel`.
 
 Example:
     >>> from symgrad.ir.primitives.conv import ConvParams
-    >>> tiled(ConvParams((1, 1), (1, 1), (1, 1), (2, 2))), tiled(ConvParams((2,), (0,), (0,), (1,)))
-    (True, False)
+    >>> p = ConvParams((1, 1), (1, 1), (1, 1), (2, 2))
+    >>> tiled(p, 16), tiled(p, 1), tiled(ConvParams((2,), (0,), (0,), (1,)), 16)
+    (True, False, False)
 """
 
 from __future__ import annotations
@@ -35,9 +37,13 @@ from symgrad.ir.primitives.conv_kernel import ConvKernel, out_size_code
 TILE_ROWS, TILE_COLUMNS = 4, 3  # sg_conv_tile's rows, sg_conv_tile_dw's patch columns
 
 
-def tiled(p: Any) -> bool:
-    """Whether the convolution ``p`` runs through the micro-kernels (every stride 1)."""
-    return all(s == 1 for s in p.stride)
+def tiled(p: Any, rows: int) -> bool:
+    """Whether an op of convolution ``p`` whose product has ``rows`` rows (output
+    channels per group; the input gradient's: input channels) runs through the
+    micro-kernels: every stride 1, and the rows padded to the tiles' 4 at most 1.4 times
+    as many (1, 2 or 5 rows keep im2col plus BLAS: a single-channel image's input
+    gradient ran 1.5x slower through tiles of 4 rows)."""
+    return all(s == 1 for s in p.stride) and _up(rows, TILE_ROWS) <= 1.4 * rows
 
 
 def _up(size: int, multiple: int) -> int:
