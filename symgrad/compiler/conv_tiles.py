@@ -87,8 +87,9 @@ def sg_tile_loop(builder, count, accumulators, body):
 
 
 def sg_fma(builder, vector, lanes):
-    """LLVM's fused multiply-add of two vectors and a third."""
-    name = f"llvm.fma.v{lanes}{'f32' if lanes == 8 else 'f64'}"
+    """``a * b + c`` of vectors: LLVM's ``fmuladd``, one fused instruction where the CPU
+    has one (``llvm.fma`` would call a slow software fma where it has not)."""
+    name = f"llvm.fmuladd.v{lanes}{'f32' if lanes == 8 else 'f64'}"
     function = sg_ir.FunctionType(vector, [vector] * 3)
     return sg_cgutils.get_or_insert_function(builder.module, function, name)
 
