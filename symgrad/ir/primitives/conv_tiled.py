@@ -63,6 +63,11 @@ class TiledConv:
     def v(self, stem: str) -> str:
         return self.k.v(stem)
 
+    def zeros(self, shape: str) -> str:
+        """A 2-D zeros array of the op's dtype: every scratch array is one (flat ones as
+        row 0), so a kernel compiles NumPy's allocation for one more signature at most."""
+        return f"np.zeros(({shape}), np.{self.k.dtype})"
+
     # --- shared lines --------------------------------------------------------------
     def sizes(self, image: str) -> None:
         """Batch ``n``, spatial ``s{j}`` (of ``image``) and output ``o{j}`` sizes."""
@@ -87,7 +92,7 @@ class TiledConv:
         w.emit(1, f"{v('span')} = {' + '.join([*terms, positions[-1]])}")
         w.emit(1, f"{v('pt')} = -(-{v('span')} // {multiple}) * {multiple}")
         size = f"{channels} * {v('cs')} + {v('pt')}"
-        w.emit(1, f"{v('src')} = np.zeros({size}, np.{self.k.dtype})")
+        w.emit(1, f"{v('src')} = {self.zeros(f'1, {size}')}[0]")
 
     def offsets(self, channels: int, count: int) -> None:
         """``offs[c * taps + tap]``: the flat offset of tap ``tap`` of channel ``c`` (of
@@ -173,7 +178,8 @@ class TiledConv:
         self.offsets(cg, patch)
         rows = _up(ocg, TILE_ROWS)
         w.emit(1, f"{v('wr')} = np.ascontiguousarray({weight}).reshape({k.weight})")
-        w.emit(1, f"{v('wm')} = np.zeros(({p.groups}, {rows}, {patch}), np.{k.dtype})")
+        shape = f"({p.groups}, {rows}, {patch})"
+        w.emit(1, f"{v('wm')} = {self.zeros(f'{p.groups * rows}, {patch}')}.reshape({shape})")
         w.emit(1, f"for cv_grp in range({p.groups}):")
         w.emit(2, f"for cv_o in range({ocg}):")
         w.emit(3, f"for cv_t in range({patch}):")
@@ -199,7 +205,8 @@ class TiledConv:
         w.emit(
             1, f"{v('wr')} = np.ascontiguousarray({weight}).reshape(({groups * ocg}, {cg}, {taps}))"
         )
-        w.emit(1, f"{v('wm')} = np.zeros(({groups}, {rows}, {ocg * taps}), np.{k.dtype})")
+        shape = f"({groups}, {rows}, {ocg * taps})"
+        w.emit(1, f"{v('wm')} = {self.zeros(f'{groups * rows}, {ocg * taps}')}.reshape({shape})")
         w.emit(1, f"for cv_grp in range({groups}):")
         w.emit(2, f"for cv_o in range({ocg}):")
         w.emit(3, f"for cv_c in range({cg}):")
@@ -223,17 +230,18 @@ class TiledConv:
         pads = [p.lo[j] + p.hi[j] for j in range(self.d)]
         self.image(_plus(k.spatial, pads), k.outs, groups * cg, lanes)
         self.offsets(cg, columns)
-        bits = "int32" if k.dtype == "float32" else "int64"
-        w.emit(1, f"{v('gw')} = np.zeros(({rows}, {v('pt')}), np.{k.dtype})")
-        w.emit(1, f"{v('keep')} = np.zeros({v('pt')}, np.{bits})")
+        positions = v("pt")
+        w.emit(1, f"{v('gw')} = {self.zeros(f'{rows}, {positions}')}")
+        w.emit(1, f"{v('keep')} = {self.zeros(f'1, {positions}')}[0]")
 
         def keep(indent: int, at: str) -> None:
             w.emit(indent, f"for cv_q in range({k.outs[-1]}):")
-            w.emit(indent + 1, f"{v('keep')}[{at} + cv_q] = -1")
+            w.emit(indent + 1, f"{v('keep')}[{at} + cv_q] = 1")
 
         self.rows(1, k.outs, keep)
         dwv = v("dwv")
-        w.emit(1, f"{dwv} = np.zeros(({groups}, {rows}, {columns * lanes}), np.{k.dtype})")
+        shape = f"({groups}, {rows}, {columns * lanes})"
+        w.emit(1, f"{dwv} = {self.zeros(f'{groups * rows}, {columns * lanes}')}.reshape({shape})")
         w.emit(1, f"for cv_b in range({k.n}):")
         self.load(x, groups * cg, k.spatial, list(p.lo))
         w.emit(2, f"for cv_grp in range({groups}):")
