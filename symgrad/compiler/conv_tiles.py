@@ -13,9 +13,10 @@ gradient), 4 rows by ``3 * lanes`` positions per tile with 12 vector accumulator
 ``sg_conv_dw(src, offs, g, dwv, keep, base)`` adds ``g @ windows.T`` into ``dwv`` (the
 weight gradient), each entry as one vector of ``lanes`` partial sums that the caller
 adds up (``lanes`` = 8 for float32, 4 for float64), the dropped positions masked out.
-Both are Numba intrinsics, whole loop nests in LLVM IR (no function of their own to
-compile: 0.4 s each as ``@njit`` helpers); each checks every array's bounds once per
-call and raises ``ValueError`` before a tile could read or write outside one.
+In compiled code both are Numba intrinsics, whole loop nests in LLVM IR (as ``@njit``
+helpers each cost a function compile, 0.4 s); each checks every array's bounds once
+per call and raises ``ValueError`` before a tile could read or write outside one.
+Called from Python (a kernel's ``py_func``) they are NumPy.
 
 On a 28x28 forward (32 samples, 16 channels in, 32 out, 3x3, float32, one thread) the
 tiles ran at 75-85 GFLOP/s, the dropped positions counted (7% of the work there): 2.5-2.8
@@ -42,11 +43,13 @@ Example (inside compiled code, as kernels call it):
 """
 
 # --- kernel text ---
+import numpy as np
 from llvmlite import ir as sg_ir
 from numba import types as sg_types
 from numba.core import cgutils as sg_cgutils
 from numba.core import errors as sg_errors
 from numba.extending import intrinsic as sg_intrinsic
+from numba.extending import overload as sg_overload
 
 SG_TILE_ROWS, SG_TILE_VECTORS = 4, 3  # 12 vector accumulators: 16 registers with AVX2
 
@@ -157,7 +160,7 @@ def sg_load(builder, base, at, vector):
 
 
 @sg_intrinsic
-def sg_conv_rows(typingctx, src, offs, wm, acc, base):
+def sg_conv_rows_tiles(typingctx, src, offs, wm, acc, base):
     """``acc[o, p] = sum_k wm[o, k] * src[base + offs[k] + p]``: rows a multiple of 4,
     positions of 3 vectors (24 float32, 12 float64); ``ValueError`` otherwise, or if a
     window would read outside ``src``."""
@@ -176,7 +179,7 @@ def sg_conv_rows(typingctx, src, offs, wm, acc, base):
             builder.icmp_signed("!=", builder.srem(positions, sg_int(width)), sg_int(0)),
             builder.icmp_signed("<", base, sg_int(0)),
         ]
-        sg_fail_if(context, builder, misfits, "sg_conv_rows: the matrices do not fit the tiles")
+        sg_fail_if(context, builder, misfits, "sg_conv_rows: the arrays do not fit the tiles")
         sg_check_windows(context, builder, s, f, base, positions, "sg_conv_rows")
         fma = sg_fma(builder, vector, lanes)
         int32 = sg_ir.IntType(32)
@@ -215,7 +218,7 @@ def sg_conv_rows(typingctx, src, offs, wm, acc, base):
 
 
 @sg_intrinsic
-def sg_conv_dw(typingctx, src, offs, g, dwv, keep, base):
+def sg_conv_dw_tiles(typingctx, src, offs, g, dwv, keep, base):
     """``dwv[o, k*lanes:(k+1)*lanes] += lane sums of g[o, p] * src[base + offs[k] + p]``
     over the positions where ``keep[p]`` is not 0 (``g`` must be 0 where it is: the image
     is read as 0 there, so an infinite value cannot make 0 * inf = NaN): rows a multiple
@@ -240,7 +243,7 @@ def sg_conv_dw(typingctx, src, offs, g, dwv, keep, base):
             builder.icmp_signed("!=", sg_shape(builder, kept, 1)[0], positions),
             builder.icmp_signed("<", base, sg_int(0)),
         ]
-        sg_fail_if(context, builder, misfits, "sg_conv_dw: the matrices do not fit the tiles")
+        sg_fail_if(context, builder, misfits, "sg_conv_dw: the arrays do not fit the tiles")
         sg_check_windows(context, builder, s, f, base, positions, "sg_conv_dw")
         fma = sg_fma(builder, vector, lanes)
         zero = sg_ir.Constant(vector, [0.0] * lanes)
@@ -284,3 +287,34 @@ def sg_conv_dw(typingctx, src, offs, g, dwv, keep, base):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+def sg_windows(src, offs, base, positions, name):
+    """NumPy: ``src[base + offs[k] + p]`` for every ``k`` and ``p < positions``."""
+    if len(offs) == 0 or base < 0 or min(offs) < 0 or base + max(offs) + positions > len(src):
+        raise ValueError(f"{name}: a window reads outside the image")
+    return np.stack([src[base + o : base + o + positions] for o in offs])
+
+
+def sg_conv_rows(src, offs, wm, acc, base):
+    """``acc[o, p] = sum_k wm[o, k] * src[base + offs[k] + p]``; this is NumPy (a kernel's
+    Python function), compiled code runs the tiles of ``sg_conv_rows_tiles``."""
+    acc[...] = wm @ sg_windows(src, offs, base, acc.shape[1], "sg_conv_rows")
+
+
+def sg_conv_dw(src, offs, g, dwv, keep, base):
+    """Add ``g @ windows.T`` (the image read as 0 where ``keep`` is 0) into ``dwv``'s
+    groups of lanes (NumPy: into each group's first); compiled: ``sg_conv_dw_tiles``."""
+    windows = sg_windows(src, offs, base, g.shape[1], "sg_conv_dw")
+    lanes = dwv.shape[1] // len(offs)
+    dwv[:, ::lanes] += g @ np.where(keep != 0, windows, 0).T
+
+
+@sg_overload(sg_conv_rows)
+def sg_conv_rows_compiled(src, offs, wm, acc, base):
+    return lambda src, offs, wm, acc, base: sg_conv_rows_tiles(src, offs, wm, acc, base)
+
+
+@sg_overload(sg_conv_dw)
+def sg_conv_dw_compiled(src, offs, g, dwv, keep, base):
+    return lambda src, offs, g, dwv, keep, base: sg_conv_dw_tiles(src, offs, g, dwv, keep, base)

@@ -1,5 +1,6 @@
 """The convolution micro-kernels against NumPy: every tile of rows and positions, both
-float dtypes, masked positions, and the bounds checks that keep a tile inside its arrays."""
+float dtypes, masked positions, and the bounds checks that keep a tile inside its arrays;
+the NumPy versions (what a kernel's Python function calls) agree."""
 
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ def _windows(src, offs, base, positions):
     return np.stack([src[base + o : base + o + positions] for o in offs]).astype(np.float64)
 
 
+@pytest.mark.parametrize("rows", [rows, conv_tiles.sg_conv_rows], ids=["compiled", "numpy"])
 @pytest.mark.parametrize(("dtype", "tol"), DTYPES)
-def test_rows_multiply_the_windows(dtype, tol):
+def test_rows_multiply_the_windows(dtype, tol, rows):
     rng = np.random.default_rng(0)
     lanes = 32 // np.dtype(dtype).itemsize
     src = rng.standard_normal(700).astype(dtype)
@@ -40,8 +42,9 @@ def test_rows_multiply_the_windows(dtype, tol):
     np.testing.assert_allclose(acc, want, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("dw", [dw, conv_tiles.sg_conv_dw], ids=["compiled", "numpy"])
 @pytest.mark.parametrize(("dtype", "tol"), DTYPES)
-def test_dw_adds_lane_sums_of_kept_positions(dtype, tol):
+def test_dw_adds_lane_sums_of_kept_positions(dtype, tol, dw):
     rng = np.random.default_rng(1)
     lanes = 32 // np.dtype(dtype).itemsize
     src = rng.standard_normal(600).astype(dtype)
@@ -76,8 +79,11 @@ def test_tiles_never_reach_outside_their_arrays():
     with pytest.raises(ValueError, match="do not fit"):
         rows(src, offs[:0], np.zeros((4, 0)), acc, 0)  # no offsets
     keep = np.ones(8)
+    for implementation in (dw, conv_tiles.sg_conv_dw):
+        with pytest.raises(ValueError, match="outside the image"):
+            implementation(src, offs, np.zeros((4, 8)), np.zeros((4, 12)), keep, 75)
     with pytest.raises(ValueError, match="outside the image"):
-        dw(src, offs, np.zeros((4, 8)), np.zeros((4, 12)), keep, 75)
+        conv_tiles.sg_conv_rows(src, offs, np.zeros((4, 3)), acc, 80)
     with pytest.raises(ValueError, match="do not fit"):
         dw(src, offs, np.zeros((4, 8)), np.zeros((4, 8)), keep, 0)  # dwv too narrow
     with pytest.raises(ValueError, match="do not fit"):
