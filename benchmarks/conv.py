@@ -1,8 +1,11 @@
-"""Convolution forward + backward against PyTorch eager, and the cold compile time of a step.
+"""Convolution and pooling forward + backward against PyTorch eager, and the cold compile
+time of a step.
 
-Workloads (float32, loss ``conv2d(x, w).sum()``, gradients for ``x`` and ``w``):
+Workloads (float32; loss ``conv2d(x, w).sum()``, gradients for ``x`` and ``w``, or
+``max_pool2d(x, 2).sum()``, the gradient for ``x``):
   mnist-like   x (32, 16, 28, 28), w (32, 16, 3, 3)
   digits       x (64, 1, 8, 8),    w (16, 1, 3, 3)
+  max pool     x (32, 32, 26, 26), 2x2 windows (the mnist-like convolution's output)
 
 Contenders: PyTorch eager, symgrad eager (``backward()`` on recorded tensors, kernels
 compiled synchronously) and symgrad compiled (``sg.value_and_grad``, ``tier="sync"``).
@@ -40,45 +43,53 @@ from common import machine, table
 WORKLOADS = {
     "conv2d 32x16x28x28 * 32x16x3x3": ((32, 16, 28, 28), (32, 16, 3, 3)),
     "conv2d 64x1x8x8 * 16x1x3x3 (digits)": ((64, 1, 8, 8), (16, 1, 3, 3)),
+    "max_pool2d 32x32x26x26, 2x2": ((32, 32, 26, 26), None),
 }
+
+
+def loss(functional, x, w=None):
+    """The workload's loss: a convolution's sum, or (no weight) a 2x2 max pooling's."""
+    return functional.conv2d(x, w).sum() if w is not None else functional.max_pool2d(x, 2).sum()
 
 
 CONTENDERS = ("PyTorch eager", "symgrad eager", "symgrad compiled")
 
 
 def conv_step(contender: str, x_shape: tuple, w_shape: tuple) -> Callable[[], tuple]:
-    """One forward + backward step of ``contender``, returning the two gradients."""
+    """One forward + backward step of ``contender``, returning the gradients."""
     import torch
 
     import symgrad as sg
     import symgrad.nn.functional as F
 
     rng = np.random.default_rng(0)
-    x = rng.standard_normal(x_shape).astype(np.float32)
-    w = rng.standard_normal(w_shape).astype(np.float32)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in (x_shape, w_shape) if s]
     if contender == "PyTorch eager":
-        tx, tw = (torch.tensor(a, requires_grad=True) for a in (x, w))
+        tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
 
         def torch_step():
-            tx.grad = tw.grad = None
-            torch.nn.functional.conv2d(tx, tw).sum().backward()
-            return tx.grad.numpy(), tw.grad.numpy()
+            for t in tensors:
+                t.grad = None
+            loss(torch.nn.functional, *tensors).backward()
+            return tuple(t.grad.numpy() for t in tensors)
 
         return torch_step
     if contender == "symgrad eager":
-        sx, sw = (sg.tensor(a, requires_grad=True) for a in (x, w))
+        tensors = [sg.tensor(a, requires_grad=True) for a in arrays]
 
         def eager_step():
-            sx.grad = sw.grad = None
-            F.conv2d(sx, sw).sum().backward()
-            return sx.grad.numpy(), sw.grad.numpy()
+            for t in tensors:
+                t.grad = None
+            loss(F, *tensors).backward()
+            return tuple(t.grad.numpy() for t in tensors)
 
         return eager_step
-    step = sg.value_and_grad(lambda x, w: F.conv2d(x, w).sum(), argnums=(0, 1), tier="sync")
+    argnums = tuple(range(len(arrays)))
+    step = sg.value_and_grad(lambda x, w=None: loss(F, x, w), argnums=argnums, tier="sync")
 
     def compiled_step():
-        _, (gx, gw) = step(x, w)
-        return gx.numpy(), gw.numpy()
+        _, grads = step(*arrays)
+        return tuple(g.numpy() for g in grads)
 
     return compiled_step
 
@@ -107,11 +118,18 @@ def run(args: list[str], env: dict | None = None) -> dict:
 def cold_compile(workload: str) -> float:
     """Seconds of the first call of the compiled step, in a new process with an empty cache."""
     x_shape, w_shape = WORKLOADS[workload]
+    if w_shape is None:
+        make, call = "", "lambda x: F.max_pool2d(x, 2).sum(), (0,)"
+    else:
+        make, call = (
+            f"; w = np.ones({w_shape}, np.float32)",
+            "lambda x, w: F.conv2d(x, w).sum(), (0, 1)",
+        )
     code = (
         "import json, time, numpy as np, symgrad as sg, symgrad.nn.functional as F\n"
-        f"x = np.ones({x_shape}, np.float32); w = np.ones({w_shape}, np.float32)\n"
-        "step = sg.value_and_grad(lambda x, w: F.conv2d(x, w).sum(), (0, 1), tier='sync')\n"
-        "start = time.perf_counter(); step(x, w)\n"
+        f"x = np.ones({x_shape}, np.float32){make}\n"
+        f"step = sg.value_and_grad({call}, tier='sync')\n"
+        f"start = time.perf_counter(); step(x{', w' if w_shape else ''})\n"
         "print(json.dumps(time.perf_counter() - start))\n"
     )
     with tempfile.TemporaryDirectory() as cache:
