@@ -149,6 +149,18 @@ def factor(expr: sympy.Expr) -> sympy.Expr:
     return show(factored) if hidden else factored
 
 
+def _names_in_order(factors: list[MatrixExpr]) -> list[MatrixExpr]:
+    """A Hadamard product's factors with its named matrices in name order, where they
+    stand: SymPy orders a product's Slots (all named "slot") by their payloads, and two
+    named matrices came out in either order from one process to the next."""
+    at = [k for k, m in enumerate(factors) if isinstance(m, sympy.MatrixSymbol)]
+    named = sorted((factors[k] for k in at), key=lambda m: m.name)
+    ordered = list(factors)
+    for k, m in zip(at, named, strict=True):
+        ordered[k] = m
+    return ordered
+
+
 def to_matrix(expr: sympy.Basic, shape: Shape) -> sympy.Basic:
     """A scalar-like expression over Slots as matrix algebra of IR shape ``shape``.
 
@@ -172,7 +184,7 @@ def to_matrix(expr: sympy.Basic, shape: Shape) -> sympy.Basic:
     if expr.is_Mul:
         parts = [to_matrix(a, shape) for a in expr.args]
         coefficient = sympy.Mul(*(p for p in parts if not isinstance(p, MatrixExpr)))
-        matrices = [p for p in parts if isinstance(p, MatrixExpr)]
+        matrices = _names_in_order([p for p in parts if isinstance(p, MatrixExpr)])
         product = matrices[0] if len(matrices) == 1 else sympy.HadamardProduct(*matrices)
         return scale(coefficient, product)
     if expr.is_Pow and expr.exp.is_Integer and expr.exp != 0:
